@@ -1,0 +1,69 @@
+import { type DynamicModule, Global, Module, type Type } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
+import { EnvelopeInterceptor } from './common/envelope.interceptor.js';
+import { BOOT_OPTIONS, ROOT_LOGGER } from './common/injection-tokens.js';
+import { createValidationPipe } from './common/validation.pipe.js';
+import { ConfigModule } from './config/config.module.js';
+import type { ConfigService } from './config/config.service.js';
+import { RouterGateGuard } from './config/router-gate.guard.js';
+import { FilesModule } from './files/files.module.js';
+import type { GatewayRuntimeInfo } from './gateway-runtime-info.js';
+import { AnalyticsInterceptor } from './observability/analytics.interceptor.js';
+import { LoggingInterceptor } from './observability/logging.interceptor.js';
+import { ObservabilityModule } from './observability/observability.module.js';
+import { TimingInterceptor } from './observability/timing.interceptor.js';
+
+export interface AppModuleDependencies {
+  config: ConfigService;
+  logger: Logger;
+  dataSource: DataSource;
+  runtime: GatewayRuntimeInfo;
+  /** Extra modules mounted beside the product's (tests use this for probe routes). */
+  extraModules?: Type[];
+}
+
+/** Things bootstrap created before Nest (logger, database, start-up facts), shared app-wide. */
+@Global()
+@Module({})
+class CoreModule {
+  static register(deps: AppModuleDependencies): DynamicModule {
+    return {
+      module: CoreModule,
+      providers: [
+        { provide: ROOT_LOGGER, useValue: deps.logger },
+        { provide: DataSource, useValue: deps.dataSource },
+        { provide: BOOT_OPTIONS, useValue: deps.runtime },
+      ],
+      exports: [ROOT_LOGGER, DataSource, BOOT_OPTIONS],
+    };
+  }
+}
+
+@Module({})
+export class AppModule {
+  static register(deps: AppModuleDependencies): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CoreModule.register(deps),
+        ConfigModule.forRoot(deps.config),
+        ObservabilityModule,
+        FilesModule,
+        ...(deps.extraModules ?? []),
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+        { provide: APP_GUARD, useClass: RouterGateGuard },
+        // Outermost first: timing sees the whole handling, the envelope is applied innermost.
+        { provide: APP_INTERCEPTOR, useClass: TimingInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: LoggingInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: AnalyticsInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: EnvelopeInterceptor },
+      ],
+    };
+  }
+}

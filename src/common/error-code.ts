@@ -1,0 +1,42 @@
+/**
+ * Stable error codes. They are API: clients branch on them, so a code is never renamed
+ * or reused. Adding a code without mapping its HTTP status fails to compile
+ * (`httpStatusOf` ends in an exhaustive switch).
+ */
+export type ErrorCode =
+  | 'VALIDATION_FAILED'
+  | 'MALFORMED_JSON'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'ROUTE_NOT_FOUND'
+  | 'NOT_FOUND'
+  | 'FEATURE_DISABLED'
+  | 'CONFIG_INVALID'
+  | 'CONFIG_WRITE_FAILED'
+  | 'SERVICE_NOT_READY'
+  | 'INTERNAL_ERROR';
+
+export function httpStatusOf(code: ErrorCode): number {
+  switch (code) {
+    case 'VALIDATION_FAILED':
+    case 'MALFORMED_JSON':
+    case 'CONFIG_INVALID':
+      return 400;
+    case 'ROUTE_NOT_FOUND':
+    case 'NOT_FOUND':
+    case 'FEATURE_DISABLED':
+      return 404;
+    case 'PAYLOAD_TOO_LARGE':
+      return 413;
+    case 'SERVICE_NOT_READY':
+      return 503;
+    case 'CONFIG_WRITE_FAILED':
+    case 'INTERNAL_ERROR':
+      return 500;
+    default:
+      return assertNever(code);
+  }
+}
+
+export function assertNever(value: never): never {
+  throw new Error(`Unhandled value: ${String(value)}`);
+}

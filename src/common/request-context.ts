@@ -1,0 +1,37 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+
+/**
+ * What the server knows about the request being served. Lives in AsyncLocalStorage so
+ * log lines, interceptors and services see it without passing it around.
+ */
+export interface RequestContext {
+  requestId: string;
+  startedAt: bigint;
+  /** Who is calling: a user id once authenticated, else the client address. */
+  principal?: string;
+  /** Set by feature services so analytics can record them. */
+  engine?: string;
+  voice?: string;
+}
+
+const storage = new AsyncLocalStorage<RequestContext>();
+
+export const RequestContextStore = {
+  run<T>(context: RequestContext, fn: () => T): T {
+    return storage.run(context, fn);
+  },
+  current(): RequestContext | undefined {
+    return storage.getStore();
+  },
+};
+
+/** Client-supplied ids are echoed only when they are short and safe to log. */
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function acceptOrGenerateRequestId(candidate: unknown): string {
+  if (typeof candidate === 'string' && REQUEST_ID_PATTERN.test(candidate)) {
+    return candidate;
+  }
+  return randomUUID();
+}

@@ -1,0 +1,162 @@
+import { plainToInstance } from 'class-transformer';
+import { type ValidationError, validateSync } from 'class-validator';
+import * as yaml from 'js-yaml';
+import { keysToCamel, keysToSnake, snakePathOf } from './config-keys.js';
+import { AppConfig, PlanConfig } from './config.schema.js';
+import { type AppliedOverride, applyEnvOverrides, type Environment } from './env-overrides.js';
+
+export type ConfigParseResult =
+  | {
+      ok: true;
+      config: AppConfig;
+      /** The file's document, before environment overrides (what PATCH edits). */
+      fileDocument: Record<string, unknown>;
+      overrides: AppliedOverride[];
+    }
+  | { ok: false; errors: string[] };
+
+const VALIDATOR_OPTIONS = {
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  forbidUnknownValues: true,
+} as const;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Parses YAML text into the file document; syntax errors name the line. */
+export function parseYamlDocument(
+  text: string,
+): { ok: true; document: Record<string, unknown> } | { ok: false; errors: string[] } {
+  let loaded: unknown;
+  try {
+    loaded = yaml.load(text);
+  } catch (error) {
+    const reason = error instanceof yaml.YAMLException ? error.message : String(error);
+    return { ok: false, errors: [`config.yaml is not valid YAML: ${reason}`] };
+  }
+  if (loaded === undefined || loaded === null) return { ok: true, document: {} };
+  if (!isRecord(loaded)) {
+    return { ok: false, errors: ['config.yaml must be a mapping of sections (server:, auth:, …)'] };
+  }
+  return { ok: true, document: loaded };
+}
+
+/** YAML text + environment → a validated, frozen AppConfig, or every error found. */
+export function parseConfig(text: string, env: Environment): ConfigParseResult {
+  const parsed = parseYamlDocument(text);
+  if (!parsed.ok) return parsed;
+  return buildConfig(parsed.document, env);
+}
+
+export function buildConfig(fileDocument: Record<string, unknown>, env: Environment): ConfigParseResult {
+  const seeded = seedDefaultPlans(fileDocument);
+  const { raw, applied } = applyEnvOverrides(seeded, env);
+  const camel = keysToCamel(raw) as Record<string, unknown>;
+
+  const rateLimits = isRecord(camel['rateLimits']) ? camel['rateLimits'] : undefined;
+  const rawPlans = rateLimits?.['plans'];
+  // Plans are a name → settings map, which class-validator cannot walk; they are checked one by one below.
+  if (rateLimits && rawPlans !== undefined) delete rateLimits['plans'];
+
+  const config = plainToInstance(AppConfig, camel);
+  const errors = flattenErrors(validateSync(config, VALIDATOR_OPTIONS), []);
+
+  if (rawPlans !== undefined) {
+    if (!isRecord(rawPlans) || Object.keys(rawPlans).length === 0) {
+      errors.push('rate_limits.plans must be a mapping of plan name to limits with at least one plan');
+    } else {
+      const plans: Record<string, PlanConfig> = {};
+      for (const [name, value] of Object.entries(rawPlans)) {
+        if (!isRecord(value)) {
+          errors.push(`rate_limits.plans.${name} must be a mapping of limits`);
+          continue;
+        }
+        const plan = plainToInstance(PlanConfig, value);
+        errors.push(
+          ...flattenErrors(validateSync(plan, VALIDATOR_OPTIONS), ['rateLimits', 'plans', name]),
+        );
+        plans[name] = plan;
+      }
+      config.rateLimits.plans = plans;
+    }
+  }
+  errors.push(...crossFieldErrors(config));
+  annotateEnvSources(errors, applied);
+
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, config: deepFreeze(config), fileDocument, overrides: applied };
+}
+
+function seedDefaultPlans(document: Record<string, unknown>): Record<string, unknown> {
+  const limits = document['rate_limits'];
+  if (isRecord(limits) && limits['plans'] !== undefined) return document;
+  const defaults = keysToSnake(JSON.parse(JSON.stringify(new AppConfig().rateLimits.plans))) as Record<
+    string,
+    unknown
+  >;
+  return { ...document, rate_limits: { ...(isRecord(limits) ? limits : {}), plans: defaults } };
+}
+
+function crossFieldErrors(config: AppConfig): string[] {
+  const errors: string[] = [];
+  if (!(config.rateLimits.defaultPlan in config.rateLimits.plans)) {
+    errors.push(
+      `rate_limits.default_plan names plan '${config.rateLimits.defaultPlan}', which rate_limits.plans does not define`,
+    );
+  }
+  for (const kind of ['tts', 'stt', 'chat'] as const) {
+    const seen = new Set<string>();
+    for (const entry of config.engines[kind]) {
+      if (seen.has(entry.id)) errors.push(`engines.${kind} lists engine id '${entry.id}' twice`);
+      seen.add(entry.id);
+    }
+  }
+  if (config.rateLimits.store === 'redis' && !config.rateLimits.redisUrl) {
+    errors.push('rate_limits.redis_url (or REDIS_URL) is required when rate_limits.store is redis');
+  }
+  return errors;
+}
+
+function annotateEnvSources(errors: string[], applied: AppliedOverride[]): void {
+  for (let i = 0; i < errors.length; i++) {
+    const source = applied.find((o) => errors[i].startsWith(`${o.path} `));
+    if (source) errors[i] = `${errors[i]} (set by ${source.variable})`;
+  }
+}
+
+/** class-validator's tree → one line per invalid or unknown key, named by its YAML path. */
+function flattenErrors(errors: ValidationError[], parentPath: string[]): string[] {
+  const lines: string[] = [];
+  for (const error of errors) {
+    const path = [...parentPath, error.property];
+    const yamlPath = snakePathOf(path);
+    const constraints = error.constraints ?? {};
+    if ('whitelistValidation' in constraints) {
+      lines.push(`${yamlPath} is not a known setting`);
+    } else if (Object.keys(constraints).length > 0) {
+      const reasons = Object.values(constraints).map((message) =>
+        message.startsWith(`${error.property} `) ? message.slice(error.property.length + 1) : message,
+      );
+      lines.push(`${yamlPath} ${[...new Set(reasons)].join('; ')}`);
+    }
+    if (error.children && error.children.length > 0) {
+      lines.push(...flattenErrors(error.children, path));
+    }
+  }
+  return lines;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+/** The config as an operator writes it (snake_case plain object). */
+export function configToDocument(config: AppConfig): Record<string, unknown> {
+  return keysToSnake(JSON.parse(JSON.stringify(config))) as Record<string, unknown>;
+}

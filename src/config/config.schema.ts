@@ -1,0 +1,257 @@
+import { Type } from 'class-transformer';
+import {
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsPositive,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+
+/*
+ * The typed shape of config/config.yaml. Property names are the camelCase form of the
+ * operator's snake_case keys (converted once by config-keys.ts); initialisers are the
+ * defaults used when a key is absent. Every property carries a decorator so that unknown
+ * keys are reported instead of ignored. config/config.example.yaml documents each knob.
+ */
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const AUDIO_UPLOAD_FORMATS = ['wav', 'mp3', 'm4a', 'flac', 'ogg', 'webm'] as const;
+
+export class ServerConfig {
+  @IsInt() @Min(1) @Max(65535) port = 8004;
+  @IsString() host = '0.0.0.0';
+  @IsArray() @IsString({ each: true }) corsOrigins: string[] = [];
+  /** Largest JSON body accepted, in kilobytes. */
+  @IsInt() @IsPositive() maxJsonBodyKb = 1024;
+  /** How long shutdown waits for in-flight requests before closing connections. */
+  @IsNumber() @IsPositive() shutdownTimeoutSeconds = 10;
+}
+
+export class AuthConfig {
+  @IsBoolean() enforce = true;
+}
+
+export class FeaturesConfig {
+  /** Phase 1: the modular core routers (/tts, /stt, /conversation) answer. */
+  @IsBoolean() useNewRouters = true;
+  /** Phase 2: requests are served by engine adapters from `engines:`. */
+  @IsBoolean() useAdapters = true;
+  /** Phase 3: engines that run as in-process libraries (WASM, native bindings) may be used. */
+  @IsBoolean() libraryIntegration = false;
+  /** Phase 4: detailed checks in /health and extra analytics fields. */
+  @IsBoolean() enhancedMonitoring = false;
+}
+
+export class TtsRouterConfig {
+  @IsBoolean() enabled = true;
+  @IsInt() @IsPositive() maxTextLength = 5000;
+  @IsBoolean() enableStatistics = true;
+}
+
+export class SttRouterConfig {
+  @IsBoolean() enabled = true;
+  @IsNumber() @IsPositive() maxFileSizeMb = 50;
+  @IsArray() @IsIn(AUDIO_UPLOAD_FORMATS, { each: true }) supportedFormats: string[] = [
+    'wav',
+    'mp3',
+    'm4a',
+    'flac',
+  ];
+}
+
+export class ConversationRouterConfig {
+  @IsBoolean() enabled = true;
+  @IsBoolean() fallbackToAdapters = true;
+}
+
+export class CoreRoutersConfig {
+  @ValidateNested() @Type(() => TtsRouterConfig) tts = new TtsRouterConfig();
+  @ValidateNested() @Type(() => SttRouterConfig) stt = new SttRouterConfig();
+  @ValidateNested() @Type(() => ConversationRouterConfig) conversation =
+    new ConversationRouterConfig();
+}
+
+export class ConfigRouterConfig {
+  @IsBoolean() enabled = true;
+  /** GET /config/validation answers. */
+  @IsBoolean() enableValidation = true;
+}
+
+export class FilesRouterConfig {
+  @IsBoolean() enabled = true;
+  @IsBoolean() enableAnalytics = false;
+}
+
+export class ManagementRoutersConfig {
+  @ValidateNested() @Type(() => ConfigRouterConfig) config = new ConfigRouterConfig();
+  @ValidateNested() @Type(() => FilesRouterConfig) files = new FilesRouterConfig();
+}
+
+export class RoutersConfig {
+  @ValidateNested() @Type(() => CoreRoutersConfig) core = new CoreRoutersConfig();
+  @ValidateNested() @Type(() => ManagementRoutersConfig) management = new ManagementRoutersConfig();
+}
+
+export class TimingMiddlewareConfig {
+  @IsBoolean() enabled = true;
+  /** Seconds; slower requests are logged as warnings. */
+  @IsNumber() @IsPositive() slowRequestThreshold = 5.0;
+}
+
+export class LoggingMiddlewareConfig {
+  @IsBoolean() enabled = true;
+  @IsIn(LOG_LEVELS) logLevel: LogLevel = 'info';
+  @IsIn(['json', 'pretty']) format: 'json' | 'pretty' = 'json';
+}
+
+export class AnalyticsMiddlewareConfig {
+  @IsBoolean() enabled = true;
+  @IsInt() @Min(1) retentionDays = 30;
+}
+
+export class MiddlewareConfig {
+  @ValidateNested() @Type(() => TimingMiddlewareConfig) timing = new TimingMiddlewareConfig();
+  @ValidateNested() @Type(() => LoggingMiddlewareConfig) logging = new LoggingMiddlewareConfig();
+  @ValidateNested() @Type(() => AnalyticsMiddlewareConfig) analytics =
+    new AnalyticsMiddlewareConfig();
+}
+
+export class GenerationConfig {
+  @IsNumber() @Min(0) @Max(2) defaultTemperature = 0.8;
+  @IsNumber() @Min(0.25) @Max(4) defaultSpeedFactor = 1.0;
+  @IsNumber() @Min(0) @Max(2) defaultExaggeration = 0.5;
+  @IsNumber() @Min(0) @Max(1) defaultCfgWeight = 0.5;
+  /** Long text is split into chunks of at most this many characters. */
+  @IsInt() @Min(20) @Max(5000) chunkSize = 200;
+}
+
+export class RetryConfig {
+  @IsInt() @Min(1) @Max(10) maxAttempts = 3;
+  @IsNumber() @Min(1) backoffFactor = 2;
+  @IsInt() @Min(0) initialDelayMs = 200;
+}
+
+export class CircuitBreakerConfig {
+  @IsInt() @Min(1) failureThreshold = 5;
+  @IsNumber() @IsPositive() timeoutSeconds = 60;
+  @IsInt() @Min(1) halfOpenMaxCalls = 3;
+}
+
+export class BulkheadConfig {
+  @IsInt() @Min(1) maxConcurrent = 10;
+  @IsInt() @Min(0) queue = 50;
+}
+
+export class ResilienceConfig {
+  @IsNumber() @IsPositive() timeoutSeconds = 30;
+  @ValidateNested() @Type(() => RetryConfig) retry = new RetryConfig();
+  @ValidateNested() @Type(() => CircuitBreakerConfig) circuitBreaker = new CircuitBreakerConfig();
+  @ValidateNested() @Type(() => BulkheadConfig) bulkhead = new BulkheadConfig();
+}
+
+export class EngineEntryConfig {
+  @IsString() @Matches(/^[a-z0-9][a-z0-9_-]{0,63}$/) id = '';
+  @IsString() @Matches(/^[a-z0-9][a-z0-9_-]{0,63}$/) type = '';
+  @IsBoolean() enabled = true;
+  /** Lower runs first in fallback chains. */
+  @IsInt() priority = 0;
+  /** Adapter-specific settings; keys are passed to the adapter as written. */
+  @IsObject() options: Record<string, unknown> = {};
+}
+
+export class EnginesConfig {
+  @IsArray() @ValidateNested({ each: true }) @Type(() => EngineEntryConfig) tts: EngineEntryConfig[] =
+    [];
+  @IsArray() @ValidateNested({ each: true }) @Type(() => EngineEntryConfig) stt: EngineEntryConfig[] =
+    [];
+  @IsArray() @ValidateNested({ each: true }) @Type(() => EngineEntryConfig) chat: EngineEntryConfig[] =
+    [];
+}
+
+export class PlanConfig {
+  @IsInt() @IsPositive() requestsPerMinute = 10;
+  /** Requests allowed in any one-second window. */
+  @IsInt() @IsPositive() burstPerSecond = 5;
+  @IsNumber() @Min(0) quotaSeconds = 600;
+  @IsInt() @IsPositive() maxConcurrentRequests = 2;
+}
+
+export class RateLimitsConfig {
+  @IsBoolean() enabled = true;
+  @IsIn(['memory', 'redis']) store: 'memory' | 'redis' = 'memory';
+  @IsOptional() @IsString() @Matches(/^rediss?:\/\//) redisUrl?: string;
+  @IsString() defaultPlan = 'free';
+  /** Plan name → limits. Plan names are kept exactly as written. */
+  @IsObject() plans: Record<string, PlanConfig> = {
+    free: Object.assign(new PlanConfig(), { requestsPerMinute: 10, quotaSeconds: 600 }),
+    pro: Object.assign(new PlanConfig(), {
+      requestsPerMinute: 60,
+      burstPerSecond: 10,
+      quotaSeconds: 36000,
+      maxConcurrentRequests: 5,
+    }),
+    enterprise: Object.assign(new PlanConfig(), {
+      requestsPerMinute: 600,
+      burstPerSecond: 50,
+      quotaSeconds: 360000,
+      maxConcurrentRequests: 20,
+    }),
+  };
+}
+
+export class DatabasePoolConfig {
+  @IsInt() @Min(1) @Max(200) max = 10;
+  @IsInt() @Min(0) idleTimeoutMs = 30000;
+  @IsInt() @Min(0) connectionTimeoutMs = 5000;
+}
+
+export class EmbeddedDatabaseConfig {
+  /** PGlite data folder, relative to the working directory. */
+  @IsString() dataDir = 'data/pglite';
+}
+
+export class DatabaseConfig {
+  /** postgres:// URL. Absent → the embedded database. */
+  @IsOptional() @IsString() @Matches(/^postgres(ql)?:\/\//) url?: string;
+  @IsString() @Matches(/^[a-z_][a-z0-9_]{0,62}$/) schema = 'public';
+  @IsBoolean() runMigrationsOnStart = true;
+  @ValidateNested() @Type(() => DatabasePoolConfig) pool = new DatabasePoolConfig();
+  @ValidateNested() @Type(() => EmbeddedDatabaseConfig) embedded = new EmbeddedDatabaseConfig();
+}
+
+export class PathsConfig {
+  @IsString() referenceAudio = 'reference_audio';
+  @IsString() voices = 'voices';
+  @IsString() outputs = 'outputs';
+}
+
+export class AppConfig {
+  @ValidateNested() @Type(() => ServerConfig) server = new ServerConfig();
+  @ValidateNested() @Type(() => AuthConfig) auth = new AuthConfig();
+  @ValidateNested() @Type(() => FeaturesConfig) features = new FeaturesConfig();
+  @ValidateNested() @Type(() => RoutersConfig) routers = new RoutersConfig();
+  @ValidateNested() @Type(() => MiddlewareConfig) middleware = new MiddlewareConfig();
+  @ValidateNested() @Type(() => GenerationConfig) gen = new GenerationConfig();
+  @ValidateNested() @Type(() => EnginesConfig) engines = new EnginesConfig();
+  @ValidateNested() @Type(() => ResilienceConfig) resilience = new ResilienceConfig();
+  @ValidateNested() @Type(() => RateLimitsConfig) rateLimits = new RateLimitsConfig();
+  @ValidateNested() @Type(() => DatabaseConfig) database = new DatabaseConfig();
+  @ValidateNested() @Type(() => PathsConfig) paths = new PathsConfig();
+}
+
+/** Routers an operator can switch off; the key is the path under `routers:`. */
+export type RouterName =
+  | 'core.tts'
+  | 'core.stt'
+  | 'core.conversation'
+  | 'management.config'
+  | 'management.files';

@@ -1,0 +1,56 @@
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AppError } from '../common/app-error.js';
+import { assertNever } from '../common/error-code.js';
+import type { AppConfig, RouterName } from './config.schema.js';
+import { ConfigService } from './config.service.js';
+import { ROUTER_GATE } from './router-gate.decorator.js';
+
+/** Whether a router answers under the live config, and if not, why. */
+export function routerDisabledReason(config: AppConfig, router: RouterName): string | null {
+  const core = config.routers.core;
+  const management = config.routers.management;
+  switch (router) {
+    case 'core.tts':
+    case 'core.stt':
+    case 'core.conversation': {
+      if (!config.features.useNewRouters) return 'features.use_new_routers is off';
+      const name = router.slice('core.'.length) as 'tts' | 'stt' | 'conversation';
+      return core[name].enabled ? null : `routers.${router}.enabled is off`;
+    }
+    case 'management.config':
+      return management.config.enabled ? null : 'routers.management.config.enabled is off';
+    case 'management.files':
+      return management.files.enabled ? null : 'routers.management.files.enabled is off';
+    default:
+      return assertNever(router);
+  }
+}
+
+/**
+ * Routers switched off in config.yaml answer 404 FEATURE_DISABLED: to a client the
+ * feature does not exist on this server; the message says which switch to flip. Read on
+ * every request, so a change applies without a restart.
+ */
+@Injectable()
+export class RouterGateGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly config: ConfigService,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const router = this.reflector.getAllAndOverride<RouterName | undefined>(ROUTER_GATE, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (!router) return true;
+    const reason = routerDisabledReason(this.config.current, router);
+    if (reason) {
+      throw new AppError('FEATURE_DISABLED', `The ${router} router is disabled on this server (${reason}).`, {
+        router,
+      });
+    }
+    return true;
+  }
+}

@@ -1,0 +1,4 @@
+import { AnalyticsEventEntity } from '../observability/analytics-event.entity.js';
+
+/** Every TypeORM entity; the data source registers exactly these. */
+export const ALL_ENTITIES = [AnalyticsEventEntity];

@@ -1,0 +1,7 @@
+/** Facts fixed at start-up that providers may need (not part of the live config). */
+export interface GatewayRuntimeInfo {
+  version: string;
+  databaseKind: 'postgres' | 'embedded';
+  /** Absolute folders for reference_audio/, voices/ and outputs/. */
+  folders: { referenceAudio: string; voices: string; outputs: string };
+}

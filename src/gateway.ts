@@ -1,0 +1,157 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { isAbsolute, resolve } from 'node:path';
+import type { INestApplication, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import express from 'express';
+import type { DestinationStream, Logger } from 'pino';
+import { AppModule } from './app.module.js';
+import { requestContextMiddleware } from './common/request-context.middleware.js';
+import { ConfigService } from './config/config.service.js';
+import type { Environment } from './config/env-overrides.js';
+import { connectDatabase, type DatabaseConnection } from './database/database-connection.js';
+import type { GatewayRuntimeInfo } from './gateway-runtime-info.js';
+import { createRootLogger } from './observability/logger.factory.js';
+import { LogRedactor } from './observability/log-redactor.js';
+import { NestLoggerAdapter } from './observability/nest-logger.adapter.js';
+
+export interface GatewayOptions {
+  configPath: string;
+  /** Environment variables for config overrides (main.ts passes process.env). */
+  env: Environment;
+  /** Relative folders (data, outputs, …) resolve against this; default: the working directory. */
+  rootDir?: string;
+  /** The --port flag; wins over PORT and server.port. */
+  port?: number;
+  /** Where log lines go (tests read them); default stdout. */
+  logDestination?: DestinationStream;
+  extraModules?: Type[];
+}
+
+/** A built server: the Nest app plus what bootstrap owns around it. */
+export interface Gateway {
+  app: INestApplication;
+  config: ConfigService;
+  logger: Logger;
+  database: DatabaseConnection;
+  listen(): Promise<string>;
+  /** Stops taking requests, lets in-flight ones finish (bounded), then closes the database. */
+  close(): Promise<void>;
+}
+
+async function packageVersion(): Promise<string> {
+  const text = await readFile(new URL('../../package.json', import.meta.url), 'utf8').catch(() => '{}');
+  const parsed = JSON.parse(text) as { version?: string };
+  return parsed.version ?? '0.0.0';
+}
+
+export async function createGateway(options: GatewayOptions): Promise<Gateway> {
+  const rootDir = options.rootDir ?? process.cwd();
+  const config = await ConfigService.load(options.configPath, options.env);
+  const settings = config.current;
+
+  const redactor = new LogRedactor();
+  redactor.setSecrets(config.secretValues());
+  const logger = createRootLogger({
+    level: settings.middleware.logging.logLevel,
+    format: settings.middleware.logging.format,
+    redactor,
+    destination: options.logDestination,
+  });
+  config.useLogger(logger);
+  config.onChange((next) => {
+    logger.level = next.middleware.logging.logLevel;
+    redactor.setSecrets(config.secretValues());
+  });
+  for (const override of config.envOverrides) {
+    logger.info({ variable: override.variable, path: override.path }, 'config key overridden by environment');
+  }
+  if (!settings.auth.enforce) {
+    logger.warn('AUTHENTICATION IS OFF (auth.enforce=false / ENFORCE_AUTH=false): every request is served without an API key. Never run like this in production.');
+  }
+
+  const absolute = (path: string) => (isAbsolute(path) ? path : resolve(rootDir, path));
+  const folders = {
+    referenceAudio: absolute(settings.paths.referenceAudio),
+    voices: absolute(settings.paths.voices),
+    outputs: absolute(settings.paths.outputs),
+  };
+  await Promise.all(Object.values(folders).map((folder) => mkdir(folder, { recursive: true })));
+
+  const database = await connectDatabase({ config: settings.database, rootDir, logger });
+  const runtime: GatewayRuntimeInfo = {
+    version: await packageVersion(),
+    databaseKind: database.kind,
+    folders,
+  };
+
+  let app: NestExpressApplication;
+  try {
+    app = await NestFactory.create<NestExpressApplication>(
+      AppModule.register({ config, logger, dataSource: database.dataSource, runtime, extraModules: options.extraModules }),
+      { logger: new NestLoggerAdapter(logger), bodyParser: false, abortOnError: false },
+    );
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(requestContextMiddleware);
+  app.use(express.json({ limit: `${settings.server.maxJsonBodyKb}kb` }));
+  if (settings.server.corsOrigins.length > 0) app.enableCors({ origin: settings.server.corsOrigins });
+  SwaggerModule.setup(
+    'docs',
+    app,
+    SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('speech-gateway')
+        .setDescription('Speech engines, local and cloud, behind one hardened API.')
+        .setVersion(runtime.version)
+        .addBearerAuth()
+        .build(),
+    ),
+  );
+  config.watch();
+
+  let closing: Promise<void> | undefined;
+  const gateway: Gateway = {
+    app,
+    config,
+    logger,
+    database,
+    async listen() {
+      const port = options.port ?? config.current.server.port;
+      await app.listen(port, config.current.server.host);
+      const address = (app.getHttpServer() as Server).address() as AddressInfo;
+      const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
+      logger.info({ url, database: database.kind }, 'speech-gateway listening');
+      return url;
+    },
+    close() {
+      closing ??= (async () => {
+        const server = app.getHttpServer() as Server;
+        const timeoutMs = config.current.server.shutdownTimeoutSeconds * 1000;
+        // In-flight requests finish; after the timeout the remaining connections are cut.
+        const forceTimer = setTimeout(() => server.closeAllConnections?.(), timeoutMs);
+        forceTimer.unref();
+        try {
+          await app.close();
+        } finally {
+          clearTimeout(forceTimer);
+          config.onModuleDestroy();
+          await database.close();
+          logger.info('speech-gateway stopped');
+          logger.flush?.();
+        }
+      })();
+      return closing;
+    },
+  };
+  return gateway;
+}

@@ -1,0 +1,52 @@
+import 'reflect-metadata';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigValidationError } from './config/config.service.js';
+import { createGateway } from './gateway.js';
+
+/* The process edge: the only place that reads argv and process.env. */
+
+function parsePort(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`--port must be an integer between 0 and 65535, got '${value}'\n`);
+    process.exit(2);
+  }
+  return port;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { port: { type: 'string' }, config: { type: 'string' } },
+    allowPositionals: false,
+  });
+  const configPath = resolve(values.config ?? process.env['SPEECH_GATEWAY_CONFIG'] ?? 'config/config.yaml');
+  const gateway = await createGateway({ configPath, env: process.env, port: parsePort(values.port) });
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    gateway.logger.info({ signal }, 'shutting down; waiting for in-flight requests');
+    gateway.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        gateway.logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  await gateway.listen();
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigValidationError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(78);
+  }
+  process.stderr.write(`speech-gateway failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

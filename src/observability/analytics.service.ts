@@ -1,0 +1,96 @@
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { DataSource, LessThan } from 'typeorm';
+import { ROOT_LOGGER } from '../common/injection-tokens.js';
+import { ConfigService } from '../config/config.service.js';
+import { AnalyticsEventEntity } from './analytics-event.entity.js';
+
+export type AnalyticsEvent = Omit<AnalyticsEventEntity, 'id' | 'createdAt'>;
+
+const FLUSH_INTERVAL_MS = 500;
+const FLUSH_BATCH_SIZE = 200;
+/** Events kept while the database is unreachable; older ones are dropped with a warning. */
+const MAX_BUFFERED = 10_000;
+const PURGE_INTERVAL_MS = 60 * 60 * 1000;
+
+/**
+ * Persists analytics events in batches, off the request path: a request never waits for
+ * its analytics row. Rows older than middleware.analytics.retention_days are purged
+ * hourly and at start.
+ */
+@Injectable()
+export class AnalyticsService implements OnModuleInit, OnApplicationShutdown {
+  private buffer: AnalyticsEvent[] = [];
+  private flushTimer?: NodeJS.Timeout;
+  private purgeTimer?: NodeJS.Timeout;
+  private flushing?: Promise<void>;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly config: ConfigService,
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onModuleInit(): void {
+    this.flushTimer = setInterval(() => void this.flush(), FLUSH_INTERVAL_MS);
+    this.flushTimer.unref();
+    this.purgeTimer = setInterval(() => void this.purgeExpired(), PURGE_INTERVAL_MS);
+    this.purgeTimer.unref();
+    void this.purgeExpired();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.flushTimer);
+    clearInterval(this.purgeTimer);
+    await this.flush();
+  }
+
+  record(event: AnalyticsEvent): void {
+    if (this.buffer.length >= MAX_BUFFERED) {
+      this.buffer.shift();
+      this.logger.warn('analytics buffer full; dropping the oldest event');
+    }
+    this.buffer.push(event);
+    if (this.buffer.length >= FLUSH_BATCH_SIZE) void this.flush();
+  }
+
+  /** Writes what is buffered; concurrent callers share one write. */
+  flush(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    if (this.buffer.length === 0 || !this.dataSource.isInitialized) return Promise.resolve();
+    const batch = this.buffer.splice(0, FLUSH_BATCH_SIZE);
+    this.flushing = this.dataSource
+      .getRepository(AnalyticsEventEntity)
+      .insert(batch)
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          // Keep the events for the next try; the database may be restarting.
+          this.buffer.unshift(...batch.slice(0, MAX_BUFFERED - this.buffer.length));
+          this.logger.warn({ err: error }, 'cannot write analytics events; will retry');
+        },
+      )
+      .finally(() => {
+        this.flushing = undefined;
+      });
+    return this.flushing;
+  }
+
+  /** Deletes rows past the retention window; returns how many. */
+  async purgeExpired(now = new Date()): Promise<number> {
+    if (!this.dataSource.isInitialized) return 0;
+    const days = this.config.current.middleware.analytics.retentionDays;
+    const cutoff = new Date(now.getTime() - days * 24 * 60 * 60 * 1000);
+    try {
+      const result = await this.dataSource
+        .getRepository(AnalyticsEventEntity)
+        .delete({ createdAt: LessThan(cutoff) });
+      const purged = result.affected ?? 0;
+      if (purged > 0) this.logger.info({ purged, retentionDays: days }, 'analytics rows purged');
+      return purged;
+    } catch (error) {
+      this.logger.warn({ err: error }, 'analytics purge failed');
+      return 0;
+    }
+  }
+}

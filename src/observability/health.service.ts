@@ -1,0 +1,110 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { BOOT_OPTIONS } from '../common/injection-tokens.js';
+import { ConfigService } from '../config/config.service.js';
+import { routerDisabledReason } from '../config/router-gate.guard.js';
+import type { RouterName } from '../config/config.schema.js';
+import type { GatewayRuntimeInfo } from '../gateway-runtime-info.js';
+
+export interface CheckResult {
+  status: 'up' | 'down';
+  latency_ms: number;
+  detail?: string;
+}
+
+export interface HealthReport {
+  status: 'healthy' | 'degraded' | 'unhealthy';
+  version: string;
+  architecture: {
+    mode: 'modular' | 'legacy';
+    database: 'postgres' | 'embedded';
+    routers: Record<RouterName, boolean>;
+  };
+  features: {
+    use_new_routers: boolean;
+    use_adapters: boolean;
+    library_integration: boolean;
+    enhanced_monitoring: boolean;
+  };
+  checks: Record<string, CheckResult>;
+  uptime_seconds: number;
+  process?: { rss_mb: number; heap_used_mb: number; event_loop_utilization: number };
+}
+
+const ROUTERS: RouterName[] = [
+  'core.tts',
+  'core.stt',
+  'core.conversation',
+  'management.config',
+  'management.files',
+];
+const CHECK_TIMEOUT_MS = 2000;
+
+@Injectable()
+export class HealthService {
+  constructor(
+    private readonly config: ConfigService,
+    private readonly dataSource: DataSource,
+    @Inject(BOOT_OPTIONS) private readonly runtime: GatewayRuntimeInfo,
+  ) {}
+
+  async report(): Promise<HealthReport> {
+    const config = this.config.current;
+    const database = await this.checkDatabase();
+    const configCheck: CheckResult = this.config.validation.valid
+      ? { status: 'up', latency_ms: 0 }
+      : { status: 'down', latency_ms: 0, detail: 'the last config.yaml edit was refused; see /config/validation' };
+    const checks = { database, config: configCheck };
+    const status = database.status === 'down' ? 'unhealthy' : configCheck.status === 'down' ? 'degraded' : 'healthy';
+    const report: HealthReport = {
+      status,
+      version: this.runtime.version,
+      architecture: {
+        mode: config.features.useNewRouters ? 'modular' : 'legacy',
+        database: this.runtime.databaseKind,
+        routers: Object.fromEntries(
+          ROUTERS.map((router) => [router, routerDisabledReason(config, router) === null]),
+        ) as Record<RouterName, boolean>,
+      },
+      features: {
+        use_new_routers: config.features.useNewRouters,
+        use_adapters: config.features.useAdapters,
+        library_integration: config.features.libraryIntegration,
+        enhanced_monitoring: config.features.enhancedMonitoring,
+      },
+      checks,
+      uptime_seconds: Math.round(process.uptime()),
+    };
+    if (config.features.enhancedMonitoring) {
+      const memory = process.memoryUsage();
+      report.process = {
+        rss_mb: Math.round(memory.rss / 1048576),
+        heap_used_mb: Math.round(memory.heapUsed / 1048576),
+        event_loop_utilization: Math.round(performance.eventLoopUtilization().utilization * 1000) / 1000,
+      };
+    }
+    return report;
+  }
+
+  private async checkDatabase(): Promise<CheckResult> {
+    const started = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.dataSource.query('SELECT 1'),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+        }),
+      ]);
+      return { status: 'up', latency_ms: Math.round(performance.now() - started) };
+    } catch (error) {
+      return {
+        status: 'down',
+        latency_ms: Math.round(performance.now() - started),
+        detail: error instanceof Error && error.message.startsWith('no answer') ? error.message : 'query failed',
+      };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,14 @@
+import { Global, Module } from '@nestjs/common';
+import { AnalyticsService } from './analytics.service.js';
+import { HealthController } from './health.controller.js';
+import { HealthService } from './health.service.js';
+import { MiddlewareStatusController } from './middleware-status.controller.js';
+import { RequestObserver } from './request-observer.js';
+
+@Global()
+@Module({
+  controllers: [HealthController, MiddlewareStatusController],
+  providers: [AnalyticsService, HealthService, RequestObserver],
+  exports: [AnalyticsService, RequestObserver],
+})
+export class ObservabilityModule {}

@@ -1,0 +1,114 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import type { Logger } from 'pino';
+import { elapsedSeconds } from '../common/envelope.js';
+import { ROOT_LOGGER } from '../common/injection-tokens.js';
+import { RequestContextStore } from '../common/request-context.js';
+import { ConfigService } from '../config/config.service.js';
+import { AnalyticsService } from './analytics.service.js';
+
+export const RESPONSE_TIME_HEADER = 'X-Response-Time';
+const OBSERVED = Symbol('speech-gateway:observed');
+
+type ObservedRequest = Request & { [OBSERVED]?: Set<Observation> };
+export type Observation = 'timing' | 'logging' | 'analytics';
+
+/**
+ * What the timing, logging and analytics interceptors do, in one place so that requests
+ * refused before any interceptor runs (unknown route, guard, unreadable body) are observed
+ * the same way by the exception filter. Each observation reads its switch from the live
+ * config per request and happens at most once per request.
+ */
+@Injectable()
+export class RequestObserver {
+  constructor(
+    private readonly config: ConfigService,
+    private readonly analytics: AnalyticsService,
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** Claims an observation for this request; false when it already happened. */
+  private claim(req: Request, what: Observation): boolean {
+    const observed = ((req as ObservedRequest)[OBSERVED] ??= new Set());
+    if (observed.has(what)) return false;
+    observed.add(what);
+    return true;
+  }
+
+  /** Sets X-Response-Time just before the headers go out, and warns about slow requests. */
+  observeTiming(req: Request, res: Response): void {
+    const settings = this.config.current.middleware.timing;
+    if (!settings.enabled || !this.claim(req, 'timing')) return;
+    const startedAt = RequestContextStore.current()?.startedAt ?? process.hrtime.bigint();
+    const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => Response;
+    // Patched per response: the only hook that runs after the body is decided but before headers are sent.
+    (res as unknown as { writeHead: (...args: unknown[]) => Response }).writeHead = (...args: unknown[]) => {
+      if (!res.headersSent) res.setHeader(RESPONSE_TIME_HEADER, `${(elapsedSeconds(startedAt) * 1000).toFixed(1)}ms`);
+      return writeHead(...args);
+    };
+    res.once('finish', () => {
+      const seconds = elapsedSeconds(startedAt);
+      const threshold = this.config.current.middleware.timing.slowRequestThreshold;
+      if (seconds > threshold) {
+        this.logger.warn(
+          { method: req.method, path: req.path, seconds, threshold },
+          'slow request',
+        );
+      }
+    });
+  }
+
+  observeLogging(req: Request, res: Response): void {
+    if (!this.config.current.middleware.logging.enabled || !this.claim(req, 'logging')) return;
+    const context = RequestContextStore.current();
+    const startedAt = context?.startedAt ?? process.hrtime.bigint();
+    res.once('finish', () => {
+      const ms = Math.round(elapsedSeconds(startedAt) * 1000);
+      const fields = {
+        request_id: context?.requestId,
+        method: req.method,
+        path: req.path,
+        status: res.statusCode,
+        ms,
+        bytes: Number(res.getHeader('content-length') ?? 0) || undefined,
+      };
+      if (res.statusCode >= 500) this.logger.error(fields, 'request failed');
+      else this.logger.info(fields, 'request completed');
+    });
+  }
+
+  observeAnalytics(req: Request, res: Response, routePattern: string | undefined): void {
+    if (!this.config.current.middleware.analytics.enabled || !this.claim(req, 'analytics')) return;
+    const context = RequestContextStore.current();
+    const startedAt = context?.startedAt ?? process.hrtime.bigint();
+    res.once('finish', () => {
+      this.analytics.record({
+        requestId: context?.requestId ?? 'unknown',
+        method: req.method,
+        route: (routePattern ?? 'unmatched').slice(0, 200),
+        statusCode: res.statusCode,
+        latencyMs: Math.round(elapsedSeconds(startedAt) * 1000),
+        principal: context?.principal?.slice(0, 128) ?? null,
+        engine: context?.engine ?? null,
+        voice: context?.voice ?? null,
+        errorCode: typeof res.locals[ERROR_CODE_LOCAL] === "string" ? (res.locals[ERROR_CODE_LOCAL] as string) : null,
+      });
+    });
+  }
+
+  /** Used by the exception filter for requests no interceptor saw. */
+  observeAll(req: Request, res: Response): void {
+    this.observeTiming(req, res);
+    this.observeLogging(req, res);
+    this.observeAnalytics(req, res, routePatternOf(req));
+  }
+}
+
+/** res.locals key the exception filter fills so analytics can store the error code without parsing bodies. */
+export const ERROR_CODE_LOCAL = "errorCode";
+
+/** Express's matched route pattern, if any (never the raw URL, which may carry ids). */
+export function routePatternOf(req: Request): string | undefined {
+  const route = (req as Request & { route?: { path?: unknown } }).route;
+  return typeof route?.path === 'string' ? route.path : undefined;
+}
