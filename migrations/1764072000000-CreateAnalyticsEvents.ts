@@ -18,9 +18,7 @@ export class CreateAnalyticsEvents1764072000000 implements MigrationInterface {
         voice varchar(128),
         error_code varchar(64)
       )`);
-    await queryRunner.query(
-      `CREATE INDEX idx_analytics_events_created_at ON analytics_events (created_at)`,
-    );
+    await queryRunner.query(`CREATE INDEX idx_analytics_events_created_at ON analytics_events (created_at)`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

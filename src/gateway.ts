@@ -1,5 +1,4 @@
 import { mkdir, readFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import type { INestApplication, Type } from '@nestjs/common';
@@ -70,7 +69,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     logger.info({ variable: override.variable, path: override.path }, 'config key overridden by environment');
   }
   if (!settings.auth.enforce) {
-    logger.warn('AUTHENTICATION IS OFF (auth.enforce=false / ENFORCE_AUTH=false): every request is served without an API key. Never run like this in production.');
+    logger.warn(
+      'AUTHENTICATION IS OFF (auth.enforce=false / ENFORCE_AUTH=false): every request is served without an API key. Never run like this in production.',
+    );
   }
 
   const absolute = (path: string) => (isAbsolute(path) ? path : resolve(rootDir, path));
@@ -91,7 +92,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   let app: NestExpressApplication;
   try {
     app = await NestFactory.create<NestExpressApplication>(
-      AppModule.register({ config, logger, dataSource: database.dataSource, runtime, extraModules: options.extraModules }),
+      AppModule.register({
+        config,
+        logger,
+        dataSource: database.dataSource,
+        runtime,
+        extraModules: options.extraModules,
+      }),
       { logger: new NestLoggerAdapter(logger), bodyParser: false, abortOnError: false },
     );
   } catch (error) {
@@ -127,7 +134,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     async listen() {
       const port = options.port ?? config.current.server.port;
       await app.listen(port, config.current.server.host);
-      const address = (app.getHttpServer() as Server).address() as AddressInfo;
+      const address = app.getHttpServer().address() as AddressInfo;
       const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
       const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
       logger.info({ url, database: database.kind }, 'speech-gateway listening');
@@ -135,7 +142,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     close() {
       closing ??= (async () => {
-        const server = app.getHttpServer() as Server;
+        const server = app.getHttpServer();
         const timeoutMs = config.current.server.shutdownTimeoutSeconds * 1000;
         // In-flight requests finish; after the timeout the remaining connections are cut.
         const forceTimer = setTimeout(() => server.closeAllConnections?.(), timeoutMs);

@@ -95,7 +95,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
       if (status === 404) {
         return { status, code: 'ROUTE_NOT_FOUND', message: `No route for ${request.method} ${request.path}` };
       }
-      if (status === 413) return { status, code: 'PAYLOAD_TOO_LARGE', message: 'The request body is too large.' };
+      if (status === 413)
+        return { status, code: 'PAYLOAD_TOO_LARGE', message: 'The request body is too large.' };
       if (status === 400) return { status, code: 'VALIDATION_FAILED', message: 'The request is invalid.' };
     }
     if (isBodyParserError(exception)) {

@@ -1,4 +1,10 @@
-import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor, StreamableFile } from '@nestjs/common';
+import {
+  type CallHandler,
+  type ExecutionContext,
+  Injectable,
+  type NestInterceptor,
+  StreamableFile,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { map, type Observable } from 'rxjs';
 import { buildEnvelope, Enveloped } from './envelope.js';
@@ -20,7 +26,8 @@ export class EnvelopeInterceptor implements NestInterceptor {
       map((value: unknown) => {
         if (value instanceof StreamableFile || Buffer.isBuffer(value)) return value;
         const store = RequestContextStore.current();
-        const enveloped = value instanceof Enveloped ? value : new Enveloped(value ?? null, 'OK');
+        const enveloped: Enveloped<unknown> =
+          value instanceof Enveloped ? (value as Enveloped<unknown>) : new Enveloped(value ?? null, 'OK');
         return buildEnvelope({
           status: 'success',
           message: enveloped.message,

@@ -10,8 +10,5 @@ export const REQUEST_ID_HEADER = 'X-Request-ID';
 export function requestContextMiddleware(req: Request, res: Response, next: NextFunction): void {
   const requestId = acceptOrGenerateRequestId(req.header(REQUEST_ID_HEADER));
   res.setHeader(REQUEST_ID_HEADER, requestId);
-  RequestContextStore.run(
-    { requestId, startedAt: process.hrtime.bigint(), principal: req.ip },
-    () => next(),
-  );
+  RequestContextStore.run({ requestId, startedAt: process.hrtime.bigint(), principal: req.ip }, () => next());
 }

@@ -9,9 +9,7 @@ export interface FieldError {
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
-    const own: FieldError[] = error.constraints
-      ? [{ field, errors: Object.values(error.constraints) }]
-      : [];
+    const own: FieldError[] = error.constraints ? [{ field, errors: Object.values(error.constraints) }] : [];
     return [...own, ...flatten(error.children ?? [], field)];
   });
 }

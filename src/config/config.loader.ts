@@ -74,9 +74,7 @@ export function buildConfig(fileDocument: Record<string, unknown>, env: Environm
           continue;
         }
         const plan = plainToInstance(PlanConfig, value);
-        errors.push(
-          ...flattenErrors(validateSync(plan, VALIDATOR_OPTIONS), ['rateLimits', 'plans', name]),
-        );
+        errors.push(...flattenErrors(validateSync(plan, VALIDATOR_OPTIONS), ['rateLimits', 'plans', name]));
         plans[name] = plan;
       }
       config.rateLimits.plans = plans;

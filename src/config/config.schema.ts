@@ -76,8 +76,7 @@ export class ConversationRouterConfig {
 export class CoreRoutersConfig {
   @ValidateNested() @Type(() => TtsRouterConfig) tts = new TtsRouterConfig();
   @ValidateNested() @Type(() => SttRouterConfig) stt = new SttRouterConfig();
-  @ValidateNested() @Type(() => ConversationRouterConfig) conversation =
-    new ConversationRouterConfig();
+  @ValidateNested() @Type(() => ConversationRouterConfig) conversation = new ConversationRouterConfig();
 }
 
 export class ConfigRouterConfig {
@@ -121,8 +120,7 @@ export class AnalyticsMiddlewareConfig {
 export class MiddlewareConfig {
   @ValidateNested() @Type(() => TimingMiddlewareConfig) timing = new TimingMiddlewareConfig();
   @ValidateNested() @Type(() => LoggingMiddlewareConfig) logging = new LoggingMiddlewareConfig();
-  @ValidateNested() @Type(() => AnalyticsMiddlewareConfig) analytics =
-    new AnalyticsMiddlewareConfig();
+  @ValidateNested() @Type(() => AnalyticsMiddlewareConfig) analytics = new AnalyticsMiddlewareConfig();
 }
 
 export class GenerationConfig {
@@ -169,12 +167,9 @@ export class EngineEntryConfig {
 }
 
 export class EnginesConfig {
-  @IsArray() @ValidateNested({ each: true }) @Type(() => EngineEntryConfig) tts: EngineEntryConfig[] =
-    [];
-  @IsArray() @ValidateNested({ each: true }) @Type(() => EngineEntryConfig) stt: EngineEntryConfig[] =
-    [];
-  @IsArray() @ValidateNested({ each: true }) @Type(() => EngineEntryConfig) chat: EngineEntryConfig[] =
-    [];
+  @IsArray() @ValidateNested({ each: true }) @Type(() => EngineEntryConfig) tts: EngineEntryConfig[] = [];
+  @IsArray() @ValidateNested({ each: true }) @Type(() => EngineEntryConfig) stt: EngineEntryConfig[] = [];
+  @IsArray() @ValidateNested({ each: true }) @Type(() => EngineEntryConfig) chat: EngineEntryConfig[] = [];
 }
 
 export class PlanConfig {
@@ -250,8 +245,4 @@ export class AppConfig {
 
 /** Routers an operator can switch off; the key is the path under `routers:`. */
 export type RouterName =
-  | 'core.tts'
-  | 'core.stt'
-  | 'core.conversation'
-  | 'management.config'
-  | 'management.files';
+  'core.tts' | 'core.stt' | 'core.conversation' | 'management.config' | 'management.files';

@@ -108,7 +108,9 @@ export class ConfigService implements OnModuleDestroy {
       this.watcher = watch(dirname(this.configPath), (_event, filename) => {
         if (filename === null || filename === basename(this.configPath)) this.scheduleReload();
       });
-      this.watcher.on('error', (error) => this.logger?.warn({ err: error }, 'config watcher failed; polling only'));
+      this.watcher.on('error', (error) =>
+        this.logger?.warn({ err: error }, 'config watcher failed; polling only'),
+      );
     } catch (error) {
       this.logger?.warn({ err: error }, 'cannot watch the config folder; polling only');
     }

@@ -57,9 +57,7 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
     path: (raw) => {
       const limits = raw['rate_limits'];
       const plan =
-        isRecord(limits) && typeof limits['default_plan'] === 'string'
-          ? limits['default_plan']
-          : 'free';
+        isRecord(limits) && typeof limits['default_plan'] === 'string' ? limits['default_plan'] : 'free';
       return ['rate_limits', 'plans', plan, 'requests_per_minute'];
     },
     kind: 'number',

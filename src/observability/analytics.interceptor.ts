@@ -11,7 +11,11 @@ export class AnalyticsInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() === 'http') {
       const http = context.switchToHttp();
-      this.observer.observeAnalytics(http.getRequest<Request>(), http.getResponse<Response>(), routePatternOf(http.getRequest<Request>()));
+      this.observer.observeAnalytics(
+        http.getRequest<Request>(),
+        http.getResponse<Response>(),
+        routePatternOf(http.getRequest<Request>()),
+      );
     }
     return next.handle();
   }

@@ -53,9 +53,14 @@ export class HealthService {
     const database = await this.checkDatabase();
     const configCheck: CheckResult = this.config.validation.valid
       ? { status: 'up', latency_ms: 0 }
-      : { status: 'down', latency_ms: 0, detail: 'the last config.yaml edit was refused; see /config/validation' };
+      : {
+          status: 'down',
+          latency_ms: 0,
+          detail: 'the last config.yaml edit was refused; see /config/validation',
+        };
     const checks = { database, config: configCheck };
-    const status = database.status === 'down' ? 'unhealthy' : configCheck.status === 'down' ? 'degraded' : 'healthy';
+    const status =
+      database.status === 'down' ? 'unhealthy' : configCheck.status === 'down' ? 'degraded' : 'healthy';
     const report: HealthReport = {
       status,
       version: this.runtime.version,
@@ -93,7 +98,10 @@ export class HealthService {
       await Promise.race([
         this.dataSource.query('SELECT 1'),
         new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+          timer = setTimeout(
+            () => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)),
+            CHECK_TIMEOUT_MS,
+          );
         }),
       ]);
       return { status: 'up', latency_ms: Math.round(performance.now() - started) };
@@ -101,7 +109,8 @@ export class HealthService {
       return {
         status: 'down',
         latency_ms: Math.round(performance.now() - started),
-        detail: error instanceof Error && error.message.startsWith('no answer') ? error.message : 'query failed',
+        detail:
+          error instanceof Error && error.message.startsWith('no answer') ? error.message : 'query failed',
       };
     } finally {
       clearTimeout(timer);

@@ -44,9 +44,7 @@ export function createRootLogger(options: RootLoggerOptions): Logger {
     },
     hooks: {
       logMethod(args, method) {
-        const redacted = args.map((arg) => options.redactor.redactValue(arg)) as Parameters<
-          typeof method
-        >;
+        const redacted = args.map((arg) => options.redactor.redactValue(arg)) as Parameters<typeof method>;
         method.apply(this, redacted);
       },
     },

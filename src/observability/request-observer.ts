@@ -43,17 +43,15 @@ export class RequestObserver {
     const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => Response;
     // Patched per response: the only hook that runs after the body is decided but before headers are sent.
     (res as unknown as { writeHead: (...args: unknown[]) => Response }).writeHead = (...args: unknown[]) => {
-      if (!res.headersSent) res.setHeader(RESPONSE_TIME_HEADER, `${(elapsedSeconds(startedAt) * 1000).toFixed(1)}ms`);
+      if (!res.headersSent)
+        res.setHeader(RESPONSE_TIME_HEADER, `${(elapsedSeconds(startedAt) * 1000).toFixed(1)}ms`);
       return writeHead(...args);
     };
     res.once('finish', () => {
       const seconds = elapsedSeconds(startedAt);
       const threshold = this.config.current.middleware.timing.slowRequestThreshold;
       if (seconds > threshold) {
-        this.logger.warn(
-          { method: req.method, path: req.path, seconds, threshold },
-          'slow request',
-        );
+        this.logger.warn({ method: req.method, path: req.path, seconds, threshold }, 'slow request');
       }
     });
   }
@@ -91,7 +89,7 @@ export class RequestObserver {
         principal: context?.principal?.slice(0, 128) ?? null,
         engine: context?.engine ?? null,
         voice: context?.voice ?? null,
-        errorCode: typeof res.locals[ERROR_CODE_LOCAL] === "string" ? (res.locals[ERROR_CODE_LOCAL] as string) : null,
+        errorCode: errorCodeOf(res),
       });
     });
   }
@@ -105,10 +103,18 @@ export class RequestObserver {
 }
 
 /** res.locals key the exception filter fills so analytics can store the error code without parsing bodies. */
-export const ERROR_CODE_LOCAL = "errorCode";
+export const ERROR_CODE_LOCAL = 'errorCode';
+
+function errorCodeOf(res: Response): string | null {
+  const code: unknown = (res.locals as Record<string, unknown>)[ERROR_CODE_LOCAL];
+  return typeof code === 'string' ? code : null;
+}
 
 /** Express's matched route pattern, if any (never the raw URL, which may carry ids). */
 export function routePatternOf(req: Request): string | undefined {
-  const route = (req as Request & { route?: { path?: unknown } }).route;
-  return typeof route?.path === 'string' ? route.path : undefined;
+  // Express types `req.route` as any; read it as unknown and check the shape.
+  const route: unknown = (req as { route?: unknown }).route;
+  if (typeof route !== 'object' || route === null) return undefined;
+  const path: unknown = (route as { path?: unknown }).path;
+  return typeof path === 'string' ? path : undefined;
 }

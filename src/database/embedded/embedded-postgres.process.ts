@@ -20,9 +20,7 @@ export interface ChildOptions {
   port: number;
 }
 
-export type ChildMessage =
-  | { type: 'ready'; host: string; port: number }
-  | { type: 'error'; message: string };
+export type ChildMessage = { type: 'ready'; host: string; port: number } | { type: 'error'; message: string };
 
 export type ParentMessage = { type: 'stop' };
 
@@ -166,7 +164,9 @@ async function acquireLock(lockPath: string): Promise<void> {
     }
     const owner = Number.parseInt(await readFile(lockPath, 'utf8').catch(() => ''), 10);
     if (owner > 0 && owner !== process.pid && (await isLiveOwner(owner))) {
-      throw new Error(`data folder is already in use by embedded PostgreSQL process ${owner} (lock file ${lockPath})`);
+      throw new Error(
+        `data folder is already in use by embedded PostgreSQL process ${owner} (lock file ${lockPath})`,
+      );
     }
     await unlink(lockPath).catch((err: unknown) => {
       if (!hasErrno(err, 'ENOENT')) throw err;

@@ -89,7 +89,10 @@ describe('EmbeddedPostgres under concurrent load', { timeout: 40_000 }, () => {
           await pool.query('INSERT INTO blobs VALUES ($1, $2)', [i, body]);
           return true;
         }
-        const { rows } = await pool.query<{ v: number; s: string }>('SELECT $1::int AS v, $2::text AS s', [i, `s${i}`]);
+        const { rows } = await pool.query<{ v: number; s: string }>('SELECT $1::int AS v, $2::text AS s', [
+          i,
+          `s${i}`,
+        ]);
         return rows[0]?.v === i && rows[0]?.s === `s${i}`;
       }),
     );
@@ -101,7 +104,7 @@ describe('EmbeddedPostgres under concurrent load', { timeout: 40_000 }, () => {
     assert.deepEqual(rows[0], { count: '10', total: String(10 * body.length) });
   });
 
-  it('(f) does not stall the parent event loop during a burst of 2000 queries', async () => {
+  it('(f) does not stall the parent event loop during a burst of 2000 queries', async (t) => {
     const histogram = monitorEventLoopDelay({ resolution: 5 });
     histogram.enable();
     const results = await Promise.all(
@@ -111,6 +114,9 @@ describe('EmbeddedPostgres under concurrent load', { timeout: 40_000 }, () => {
 
     assert.equal(results.length, 2000);
     const maxDelayMs = histogram.max / 1e6;
+    t.diagnostic(
+      `event loop delay: max ${maxDelayMs.toFixed(1)} ms, p99 ${(histogram.percentile(99) / 1e6).toFixed(1)} ms`,
+    );
     assert.ok(maxDelayMs < 200, `event loop max delay ${maxDelayMs.toFixed(1)} ms`);
   });
 });

@@ -56,7 +56,8 @@ function waitForReady(
     };
     child.once('message', (message) => {
       if (!isChildMessage(message)) settle(() => reject(new Error('unexpected message from the process')));
-      else if (message.type === 'ready') settle(() => resolveReady({ host: message.host, port: message.port }));
+      else if (message.type === 'ready')
+        settle(() => resolveReady({ host: message.host, port: message.port }));
       else settle(() => reject(new Error(message.message)));
     });
     child.once('error', (err) => settle(() => reject(err)));
@@ -65,7 +66,11 @@ function waitForReady(
 }
 
 /** The child reports a failed start and then closes what it opened; give it the time to. */
-async function endAfterFailedStart(child: ChildProcess, exited: Promise<ChildExit>, graceMs: number): Promise<void> {
+async function endAfterFailedStart(
+  child: ChildProcess,
+  exited: Promise<ChildExit>,
+  graceMs: number,
+): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
@@ -102,10 +107,17 @@ export class EmbeddedPostgres {
     if (!options.dataDir) throw new Error('Embedded PostgreSQL needs a dataDir');
     const dataDir = resolve(options.dataDir);
     if (!Number.isInteger(options.maxConnections) || options.maxConnections < 1) {
-      throw new Error(`Embedded PostgreSQL maxConnections must be a positive integer, got ${options.maxConnections}`);
+      throw new Error(
+        `Embedded PostgreSQL maxConnections must be a positive integer, got ${options.maxConnections}`,
+      );
     }
 
-    const childOptions: ChildOptions = { dataDir, maxConnections: options.maxConnections, host: HOST, port: 0 };
+    const childOptions: ChildOptions = {
+      dataDir,
+      maxConnections: options.maxConnections,
+      host: HOST,
+      port: 0,
+    };
     const child = fork(PROCESS_FILE, [JSON.stringify(childOptions)], {
       // Not the parent's flags: --test, --inspect or --watch would apply to the child too.
       execArgv: [],
