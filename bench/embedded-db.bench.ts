@@ -55,7 +55,9 @@ async function measure(url: string): Promise<Results> {
     );
     results.set(
       `INSERT, ${POOL_SIZE} concurrent`,
-      await opsPerSecond(POOL_SIZE, () => pool.query(`INSERT INTO ${TABLE}_rows (payload) VALUES ($1)`, ['x'.repeat(200)])),
+      await opsPerSecond(POOL_SIZE, () =>
+        pool.query(`INSERT INTO ${TABLE}_rows (payload) VALUES ($1)`, ['x'.repeat(200)]),
+      ),
     );
 
     let applied = 0;
@@ -64,7 +66,8 @@ async function measure(url: string): Promise<Results> {
       applied += r.rowCount ?? 0;
     });
     const { rows } = await pool.query<{ n: number }>(`SELECT n FROM ${TABLE}_counter WHERE id = 1`);
-    if (rows[0]?.n !== applied) throw new Error(`counter is ${rows[0]?.n}, ${applied} updates reported success`);
+    if (rows[0]?.n !== applied)
+      throw new Error(`counter is ${rows[0]?.n}, ${applied} updates reported success`);
     results.set(`conditional UPDATE, ${POOL_SIZE} concurrent`, updateRate);
   } finally {
     await pool.query(`DROP TABLE IF EXISTS ${TABLE}_counter, ${TABLE}_rows`).catch(() => undefined);
@@ -75,7 +78,8 @@ async function measure(url: string): Promise<Results> {
 
 async function memoryKb(pid: number): Promise<{ rss: number; peak: number }> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const field = (name: string): number => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN);
+  const field = (name: string): number =>
+    Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN);
   return { rss: field('VmRSS'), peak: field('VmHWM') };
 }
 
@@ -106,7 +110,9 @@ async function main(): Promise<void> {
     try {
       real = await measure(REAL_URL);
     } catch (err) {
-      console.log(`real PostgreSQL at ${REAL_URL} not measured: ${err instanceof Error ? err.message : err}`);
+      console.log(
+        `real PostgreSQL at ${REAL_URL} not measured: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
 
     const [cold, coldMs] = await timed(() => EmbeddedPostgres.start({ dataDir, maxConnections: POOL_SIZE }));
@@ -121,7 +127,9 @@ async function main(): Promise<void> {
 
     console.log(`each measurement ${DURATION_MS} ms, pool size ${POOL_SIZE}`);
     printTable(real, embedded);
-    console.log(`embedded start: cold (new data folder, runs initdb) ${coldMs.toFixed(0)} ms, warm ${warmMs.toFixed(0)} ms`);
+    console.log(
+      `embedded start: cold (new data folder, runs initdb) ${coldMs.toFixed(0)} ms, warm ${warmMs.toFixed(0)} ms`,
+    );
     const mib = (kb: number): string => `${(kb / 1024).toFixed(1)} MiB`;
     console.log(
       `embedded child RSS: ${mib(idle.rss)} after the cold start, ${mib(loaded.rss)} after the workloads ` +

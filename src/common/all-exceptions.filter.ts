@@ -90,24 +90,25 @@ export class AllExceptionsFilter implements ExceptionFilter {
         headers: exception.headers,
       };
     }
+    // Nest wraps body-parser's errors in an HttpException; the original carries the reason.
+    const bodyError = exception instanceof HttpException ? exception.cause : exception;
+    if (isBodyParserError(bodyError)) {
+      if (bodyError.type === 'entity.too.large') {
+        return { status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'The request body is too large.' };
+      }
+      if (bodyError.type === 'entity.parse.failed') {
+        return { status: 400, code: 'MALFORMED_JSON', message: 'The request body is not valid JSON.' };
+      }
+    }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       if (status === 404) {
         return { status, code: 'ROUTE_NOT_FOUND', message: `No route for ${request.method} ${request.path}` };
       }
-      if (status === 413)
-        return { status, code: 'PAYLOAD_TOO_LARGE', message: 'The request body is too large.' };
-      if (status === 400) return { status, code: 'VALIDATION_FAILED', message: 'The request is invalid.' };
-    }
-    if (isBodyParserError(exception)) {
-      if (exception.type === 'entity.too.large') {
-        return { status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'The request body is too large.' };
-      }
-      if (exception.type === 'entity.parse.failed') {
-        return { status: 400, code: 'MALFORMED_JSON', message: 'The request body is not valid JSON.' };
-      }
-      if (exception.status && exception.status >= 400 && exception.status < 500) {
-        return { status: 400, code: 'VALIDATION_FAILED', message: 'The request body could not be read.' };
+      if (status === 413) return { status, code: 'PAYLOAD_TOO_LARGE', message: 'The request body is too large.' };
+      if (status === 403) return { status, code: 'FORBIDDEN', message: 'This request is not allowed.' };
+      if (status >= 400 && status < 500) {
+        return { status: 400, code: 'VALIDATION_FAILED', message: 'The request could not be read.' };
       }
     }
     this.logger.error({ err: exception, path: request.path, method: request.method }, 'unhandled error');

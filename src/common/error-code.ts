@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'VALIDATION_FAILED'
   | 'MALFORMED_JSON'
   | 'PAYLOAD_TOO_LARGE'
+  | 'FORBIDDEN'
   | 'ROUTE_NOT_FOUND'
   | 'NOT_FOUND'
   | 'FEATURE_DISABLED'
@@ -21,6 +22,8 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'MALFORMED_JSON':
     case 'CONFIG_INVALID':
       return 400;
+    case 'FORBIDDEN':
+      return 403;
     case 'ROUTE_NOT_FOUND':
     case 'NOT_FOUND':
     case 'FEATURE_DISABLED':

@@ -27,7 +27,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const AUDIO_UPLOAD_FORMATS = ['wav', 'mp3', 'm4a', 'flac', 'ogg', 'webm'] as const;
 
 export class ServerConfig {
-  @IsInt() @Min(1) @Max(65535) port = 8004;
+  /** 0 picks a free port (tests). */
+  @IsInt() @Min(0) @Max(65535) port = 8004;
   @IsString() host = '0.0.0.0';
   @IsArray() @IsString({ each: true }) corsOrigins: string[] = [];
   /** Largest JSON body accepted, in kilobytes. */

@@ -128,7 +128,7 @@ function withBatchAffinity(db: PGlite, onEngineFailure: (err: unknown) => void):
       if (property === 'exec') return exec;
       const value: unknown = Reflect.get(target, property, target);
       // PGlite keeps its state in private class fields, reachable only with the real `this`.
-      return typeof value === 'function' ? value.bind(target) : value;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
   });
 }
