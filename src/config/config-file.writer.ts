@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { isMap, parseDocument } from 'yaml';
+import { isMap, isScalar, parseDocument } from 'yaml';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -19,8 +19,14 @@ export function applyMergePatchToYaml(text: string, patch: Record<string, unknow
       const childPath = [...path, key];
       if (child === null) {
         document.deleteIn(childPath);
-      } else if (isRecord(child) && isMap(document.getIn(childPath, true))) {
+        continue;
+      }
+      const existing = document.getIn(childPath, true);
+      if (isRecord(child) && isMap(existing)) {
         walk(childPath, child);
+      } else if (isScalar(existing) && typeof child !== 'object') {
+        // Changing the value in place keeps the node's inline comment.
+        existing.value = child;
       } else {
         document.setIn(childPath, document.createNode(child));
       }

@@ -29,6 +29,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 export function parseYamlDocument(
   text: string,
 ): { ok: true; document: Record<string, unknown> } | { ok: false; errors: string[] } {
+  // An empty file (or one of comments only) means "all defaults"; js-yaml 5 refuses it.
+  if (text.split('\n').every((line) => /^\s*(#.*)?$/.test(line))) return { ok: true, document: {} };
   let loaded: unknown;
   try {
     loaded = yaml.load(text);
@@ -110,6 +112,10 @@ function crossFieldErrors(config: AppConfig): string[] {
       if (seen.has(entry.id)) errors.push(`engines.${kind} lists engine id '${entry.id}' twice`);
       seen.add(entry.id);
     }
+  }
+  if (!config.database.url && config.database.schema !== 'public') {
+    // The embedded database serves every connection from one session and ignores per-connection search_path.
+    errors.push('database.schema other than public needs database.url (the embedded database uses public)');
   }
   if (config.rateLimits.store === 'redis' && !config.rateLimits.redisUrl) {
     errors.push('rate_limits.redis_url (or REDIS_URL) is required when rate_limits.store is redis');

@@ -42,6 +42,9 @@ export async function connectDatabase(options: ConnectOptions): Promise<Database
     // One socket connection per pool client, plus one for the migration runner.
     embedded = await EmbeddedPostgres.start({ dataDir, maxConnections: config.pool.max + 2 });
     logger.info({ dataDir, ms: Date.now() - started }, 'embedded database started');
+    embedded.onExit((exit) => {
+      if (!exit.expected) logger.fatal({ code: exit.code, signal: exit.signal }, 'embedded database exited unexpectedly');
+    });
     url = embedded.url;
   }
   try {
