@@ -1,0 +1,94 @@
+import 'reflect-metadata';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { ConfigService, ConfigValidationError } from './config/config.service.js';
+import { connectDatabase } from './database/database-connection.js';
+import { migrationStatus } from './database/migration-status.js';
+
+/* The admin CLI (`npm run cli -- <command>`): a process edge like main.ts, so it reads argv and env. */
+
+const USAGE = `speech-gateway CLI
+
+Usage: npm run cli -- <command> [options]
+
+Commands:
+  migrate up            apply pending migrations (also: npm run migrate)
+  migrate down [N]      revert the last N migrations (default 1)
+  migrate status        list migrations and whether each is applied
+
+Options:
+  --config PATH         config file (default config/config.yaml, or SPEECH_GATEWAY_CONFIG)
+`;
+
+function write(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+async function runMigrate(configPath: string, action: string, count: number): Promise<void> {
+  const config = await ConfigService.load(configPath, process.env);
+  const logger = pino({ level: 'warn' }, pino.destination(2));
+  const database = await connectDatabase({
+    config: config.current.database,
+    rootDir: process.cwd(),
+    logger,
+    runMigrations: false,
+  });
+  try {
+    const { dataSource } = database;
+    if (action === 'up') {
+      const applied = await dataSource.runMigrations({ transaction: 'each' });
+      write(applied.length ? applied.map((m) => `applied ${m.name}`).join('\n') : 'nothing to apply');
+    } else if (action === 'down') {
+      for (let i = 0; i < count; i++) {
+        const before = await migrationStatus(dataSource);
+        const last = before.filter((m) => m.applied).pop();
+        if (!last) {
+          write('nothing to revert');
+          break;
+        }
+        await dataSource.undoLastMigration({ transaction: 'each' });
+        write(`reverted ${last.name}`);
+      }
+    } else {
+      for (const m of await migrationStatus(dataSource)) write(`${m.applied ? '[x]' : '[ ]'} ${m.name}`);
+    }
+    write(`database: ${database.kind}`);
+  } finally {
+    await database.close();
+  }
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: true,
+  });
+  const [command, action = 'up', countText = '1'] = positionals;
+  if (values.help || !command) {
+    write(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  const configPath = resolve(values.config ?? process.env['SPEECH_GATEWAY_CONFIG'] ?? 'config/config.yaml');
+  if (command === 'migrate' && ['up', 'down', 'status'].includes(action)) {
+    const count = Number(countText);
+    if (!Number.isInteger(count) || count < 1) {
+      process.stderr.write(`migrate down takes a positive count, got '${countText}'\n`);
+      return 2;
+    }
+    await runMigrate(configPath, action, count);
+    return 0;
+  }
+  process.stderr.write(`Unknown command: ${positionals.join(' ')}\n\n${USAGE}`);
+  return 2;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(
+      error instanceof ConfigValidationError ? `${error.message}\n` : `error: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);
