@@ -87,7 +87,9 @@ main().then(
   (code) => process.exit(code),
   (error: unknown) => {
     process.stderr.write(
-      error instanceof ConfigValidationError ? `${error.message}\n` : `error: ${error instanceof Error ? error.message : String(error)}\n`,
+      error instanceof ConfigValidationError
+        ? `${error.message}\n`
+        : `error: ${error instanceof Error ? error.message : String(error)}\n`,
     );
     process.exit(1);
   },

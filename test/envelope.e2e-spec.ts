@@ -32,7 +32,10 @@ describe('responses and errors', () => {
   });
 
   it('answers invalid DTO fields with 400 VALIDATION_FAILED and the field list', async () => {
-    const res = await request(t.url).post('/probe/echo').send({ text: 5, count: 99, extra: true }).expect(400);
+    const res = await request(t.url)
+      .post('/probe/echo')
+      .send({ text: 5, count: 99, extra: true })
+      .expect(400);
     assert.equal(res.body.metadata.error_code, 'VALIDATION_FAILED');
     const fields = (res.body.data.fields as Array<{ field: string }>).map((f) => f.field).sort();
     assert.deepEqual(fields, ['count', 'extra', 'text']);
@@ -67,7 +70,9 @@ describe('responses and errors', () => {
     const text = JSON.stringify(res.body);
     assert.ok(!text.includes('hunter2'), 'no error detail in the response');
     assert.ok(!text.includes('.ts:'), 'no stack trace in the response');
-    const logged = t.logs.find((line) => line['msg'] === 'unhandled error' && line['request_id'] === 'crash-1');
+    const logged = t.logs.find(
+      (line) => line['msg'] === 'unhandled error' && line['request_id'] === 'crash-1',
+    );
     assert.ok(logged, 'the detail goes to the log with the request id');
   });
 

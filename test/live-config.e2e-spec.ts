@@ -5,7 +5,10 @@ import request from 'supertest';
 import { parseDocument } from 'yaml';
 import { startTestGateway, type TestGateway, waitFor } from './support/test-gateway.js';
 
-async function editConfig(path: string, edit: (doc: ReturnType<typeof parseDocument>) => void): Promise<void> {
+async function editConfig(
+  path: string,
+  edit: (doc: ReturnType<typeof parseDocument>) => void,
+): Promise<void> {
   const doc = parseDocument(await readFile(path, 'utf8'));
   edit(doc);
   await writeFile(path, doc.toString());
@@ -103,9 +106,15 @@ describe('live configuration', () => {
   });
 
   it('POST /save_settings answers in the legacy shape', async () => {
-    const res = await request(t.url).post('/save_settings').send({ gen: { chunk_size: 250 } }).expect(200);
+    const res = await request(t.url)
+      .post('/save_settings')
+      .send({ gen: { chunk_size: 250 } })
+      .expect(200);
     assert.deepEqual(res.body, { message: 'Settings saved successfully.', restart_needed: false });
-    const restart = await request(t.url).post('/save_settings').send({ server: { shutdown_timeout_seconds: 4 } }).expect(200);
+    const restart = await request(t.url)
+      .post('/save_settings')
+      .send({ server: { shutdown_timeout_seconds: 4 } })
+      .expect(200);
     assert.equal(restart.body.restart_needed, true);
     const config = await request(t.url).get('/config').expect(200);
     assert.equal(config.body.data.gen.chunk_size, 250);
@@ -123,7 +132,10 @@ describe('environment overrides', () => {
         validation.body.data.env_overrides.map((o: { variable: string }) => o.variable).sort(),
         ['LOG_LEVEL', 'RETRY_MAX_ATTEMPTS'],
       );
-      await request(t.url).patch('/config').send({ resilience: { retry: { max_attempts: 2 } } }).expect(200);
+      await request(t.url)
+        .patch('/config')
+        .send({ resilience: { retry: { max_attempts: 2 } } })
+        .expect(200);
       const after = await request(t.url).get('/config').expect(200);
       assert.equal(after.body.data.resilience.retry.max_attempts, 6, 'the environment still wins');
     } finally {
@@ -132,9 +144,15 @@ describe('environment overrides', () => {
   });
 
   it('refuse to start with an invalid override, naming the variable', async () => {
-    await assert.rejects(startTestGateway({ env: { CIRCUIT_BREAKER_FAILURE_THRESHOLD: 'many' } }), (error: Error) => {
-      assert.match(error.message, /resilience\.circuit_breaker\.failure_threshold .*set by CIRCUIT_BREAKER_FAILURE_THRESHOLD/);
-      return true;
-    });
+    await assert.rejects(
+      startTestGateway({ env: { CIRCUIT_BREAKER_FAILURE_THRESHOLD: 'many' } }),
+      (error: Error) => {
+        assert.match(
+          error.message,
+          /resilience\.circuit_breaker\.failure_threshold .*set by CIRCUIT_BREAKER_FAILURE_THRESHOLD/,
+        );
+        return true;
+      },
+    );
   });
 });

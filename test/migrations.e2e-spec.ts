@@ -34,8 +34,12 @@ for (const kind of ['postgres', 'embedded'] as const) {
     });
 
     const cli = async (...args: string[]) =>
-      (await run(process.execPath, [CLI, ...args, '--config', configPath], { cwd: dir, env: { PATH: process.env['PATH'] } }))
-        .stdout;
+      (
+        await run(process.execPath, [CLI, ...args, '--config', configPath], {
+          cwd: dir,
+          env: { PATH: process.env['PATH'] },
+        })
+      ).stdout;
 
     async function tables(): Promise<string[]> {
       const parsed = parseConfig(stringify(baseTestConfig(dir, kind, schema)), {});
@@ -47,10 +51,10 @@ for (const kind of ['postgres', 'embedded'] as const) {
         runMigrations: false,
       });
       try {
-        const rows = (await db.dataSource.query(
+        const rows = await db.dataSource.query<Array<{ table_name: string }>>(
           `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`,
           [kind === 'postgres' ? schema : 'public'],
-        )) as Array<{ table_name: string }>;
+        );
         return rows.map((r) => r.table_name);
       } finally {
         await db.close();

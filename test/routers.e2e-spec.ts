@@ -37,7 +37,10 @@ describe('routers switched in config.yaml', () => {
     assert.match(off.body.message, /routers\.management\.files\.enabled/);
 
     await set(['routers', 'management', 'files', 'enabled'], true);
-    await waitFor(async () => (await request(t.url).get('/files/voices')).status === 200, 'the router to return');
+    await waitFor(
+      async () => (await request(t.url).get('/files/voices')).status === 200,
+      'the router to return',
+    );
   });
 
   it('gates the core routers by their switch and by features.use_new_routers', async () => {

@@ -105,7 +105,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
       if (status === 404) {
         return { status, code: 'ROUTE_NOT_FOUND', message: `No route for ${request.method} ${request.path}` };
       }
-      if (status === 413) return { status, code: 'PAYLOAD_TOO_LARGE', message: 'The request body is too large.' };
+      if (status === 413)
+        return { status, code: 'PAYLOAD_TOO_LARGE', message: 'The request body is too large.' };
       if (status === 403) return { status, code: 'FORBIDDEN', message: 'This request is not allowed.' };
       if (status >= 400 && status < 500) {
         return { status: 400, code: 'VALIDATION_FAILED', message: 'The request could not be read.' };

@@ -19,7 +19,13 @@ describe('config key conversion', () => {
   });
 
   it('turns a camelCase validation path into the YAML path', () => {
-    assert.equal(snakePathOf(['routers', 'core', 'stt', 'maxFileSizeMb']), 'routers.core.stt.max_file_size_mb');
-    assert.equal(snakePathOf(['rateLimits', 'plans', 'proPlus', 'requestsPerMinute']), 'rate_limits.plans.proPlus.requests_per_minute');
+    assert.equal(
+      snakePathOf(['routers', 'core', 'stt', 'maxFileSizeMb']),
+      'routers.core.stt.max_file_size_mb',
+    );
+    assert.equal(
+      snakePathOf(['rateLimits', 'plans', 'proPlus', 'requestsPerMinute']),
+      'rate_limits.plans.proPlus.requests_per_minute',
+    );
   });
 });

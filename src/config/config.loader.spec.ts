@@ -44,7 +44,10 @@ describe('parseConfig', () => {
 
   it('refuses a section that is not a mapping', () => {
     const errors = errorsOf('server: 42\n');
-    assert.ok(errors.some((e) => e.startsWith('server ')), errors.join('\n'));
+    assert.ok(
+      errors.some((e) => e.startsWith('server ')),
+      errors.join('\n'),
+    );
   });
 
   it('reports YAML syntax errors with their line', () => {
@@ -67,8 +70,13 @@ describe('parseConfig', () => {
     assert.equal(ok.config.rateLimits.plans['pro_plus']?.requestsPerMinute, 90);
     assert.equal(ok.config.rateLimits.plans['pro_plus']?.burstPerSecond, 5, 'plan defaults fill the rest');
 
-    const errors = errorsOf('rate_limits:\n  plans:\n    free:\n      requests_per_minute: 0\n      shiny: 1\n');
-    assert.ok(errors.includes('rate_limits.plans.free.requests_per_minute must be a positive number'), errors.join('\n'));
+    const errors = errorsOf(
+      'rate_limits:\n  plans:\n    free:\n      requests_per_minute: 0\n      shiny: 1\n',
+    );
+    assert.ok(
+      errors.includes('rate_limits.plans.free.requests_per_minute must be a positive number'),
+      errors.join('\n'),
+    );
     assert.ok(errors.includes('rate_limits.plans.free.shiny is not a known setting'), errors.join('\n'));
   });
 
@@ -82,7 +90,10 @@ describe('parseConfig', () => {
       'engines:\n  tts:\n    - { id: espeak, type: espeak }\n    - { id: espeak, type: espeak }\n    - { id: "Bad Id", type: espeak }\n',
     );
     assert.ok(errors.includes("engines.tts lists engine id 'espeak' twice"), errors.join('\n'));
-    assert.ok(errors.some((e) => e.startsWith('engines.tts.2.id ')), errors.join('\n'));
+    assert.ok(
+      errors.some((e) => e.startsWith('engines.tts.2.id ')),
+      errors.join('\n'),
+    );
   });
 
   it('passes adapter options through with their keys as written', () => {
@@ -114,21 +125,22 @@ describe('parseConfig', () => {
     assert.equal(result.config.database.url, 'postgres://u:p@db:5432/x');
     assert.equal(result.config.resilience.circuitBreaker.failureThreshold, 9);
     assert.equal(result.config.rateLimits.plans['free']?.requestsPerMinute, 77);
-    assert.equal(result.config.rateLimits.plans['pro']?.requestsPerMinute, 60, 'other plans keep their defaults');
+    assert.equal(
+      result.config.rateLimits.plans['pro']?.requestsPerMinute,
+      60,
+      'other plans keep their defaults',
+    );
     assert.equal(result.config.middleware.logging.logLevel, 'warn');
     assert.equal(result.config.server.port, 9000);
-    assert.deepEqual(
-      result.overrides.map((o) => o.variable).sort(),
-      [
-        'CIRCUIT_BREAKER_FAILURE_THRESHOLD',
-        'DATABASE_URL',
-        'ENFORCE_AUTH',
-        'LOG_LEVEL',
-        'PORT',
-        'RATE_LIMIT_REQUESTS_PER_MINUTE',
-        'RETRY_MAX_ATTEMPTS',
-      ],
-    );
+    assert.deepEqual(result.overrides.map((o) => o.variable).sort(), [
+      'CIRCUIT_BREAKER_FAILURE_THRESHOLD',
+      'DATABASE_URL',
+      'ENFORCE_AUTH',
+      'LOG_LEVEL',
+      'PORT',
+      'RATE_LIMIT_REQUESTS_PER_MINUTE',
+      'RETRY_MAX_ATTEMPTS',
+    ]);
   });
 
   it('names the variable when an environment override is invalid', () => {

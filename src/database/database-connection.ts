@@ -43,7 +43,8 @@ export async function connectDatabase(options: ConnectOptions): Promise<Database
     embedded = await EmbeddedPostgres.start({ dataDir, maxConnections: config.pool.max + 2 });
     logger.info({ dataDir, ms: Date.now() - started }, 'embedded database started');
     embedded.onExit((exit) => {
-      if (!exit.expected) logger.fatal({ code: exit.code, signal: exit.signal }, 'embedded database exited unexpectedly');
+      if (!exit.expected)
+        logger.fatal({ code: exit.code, signal: exit.signal }, 'embedded database exited unexpectedly');
     });
     url = embedded.url;
   }

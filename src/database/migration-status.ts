@@ -8,13 +8,13 @@ export interface MigrationState {
 /** Every known migration, oldest first, with whether the database has it. */
 export async function migrationStatus(dataSource: DataSource): Promise<MigrationState[]> {
   const table = dataSource.options.migrationsTableName ?? 'migrations';
-  const exists = (await dataSource.query(
+  const exists = await dataSource.query<Array<{ present: boolean }>>(
     `SELECT to_regclass($1) IS NOT NULL AS present`,
     [`${String(dataSource.driver.schema ?? 'public')}.${table}`],
-  )) as Array<{ present: boolean }>;
+  );
   const applied = new Set<string>();
   if (exists[0]?.present) {
-    const rows = (await dataSource.query(`SELECT name FROM "${table}"`)) as Array<{ name: string }>;
+    const rows = await dataSource.query<Array<{ name: string }>>(`SELECT name FROM "${table}"`);
     for (const row of rows) applied.add(row.name);
   }
   return dataSource.migrations.map((m) => {

@@ -54,26 +54,29 @@ export class AnalyticsService implements OnModuleInit, OnApplicationShutdown {
     if (this.buffer.length >= FLUSH_BATCH_SIZE) void this.flush();
   }
 
-  /** Writes what is buffered; concurrent callers share one write. */
+  /**
+   * Writes everything buffered, batch by batch, including events recorded while it runs;
+   * concurrent callers share one drain. Stops early (keeping the events) when a write fails.
+   */
   flush(): Promise<void> {
-    if (this.flushing) return this.flushing;
-    if (this.buffer.length === 0 || !this.dataSource.isInitialized) return Promise.resolve();
-    const batch = this.buffer.splice(0, FLUSH_BATCH_SIZE);
-    this.flushing = this.dataSource
-      .getRepository(AnalyticsEventEntity)
-      .insert(batch)
-      .then(
-        () => undefined,
-        (error: unknown) => {
-          // Keep the events for the next try; the database may be restarting.
-          this.buffer.unshift(...batch.slice(0, MAX_BUFFERED - this.buffer.length));
-          this.logger.warn({ err: error }, 'cannot write analytics events; will retry');
-        },
-      )
-      .finally(() => {
-        this.flushing = undefined;
-      });
+    this.flushing ??= this.drain().finally(() => {
+      this.flushing = undefined;
+    });
     return this.flushing;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.buffer.length > 0 && this.dataSource.isInitialized) {
+      const batch = this.buffer.splice(0, FLUSH_BATCH_SIZE);
+      try {
+        await this.dataSource.getRepository(AnalyticsEventEntity).insert(batch);
+      } catch (error) {
+        // Keep the events for the next try; the database may be restarting.
+        this.buffer.unshift(...batch.slice(0, MAX_BUFFERED - this.buffer.length));
+        this.logger.warn({ err: error }, 'cannot write analytics events; will retry');
+        return;
+      }
+    }
   }
 
   /** Deletes rows past the retention window; returns how many. */

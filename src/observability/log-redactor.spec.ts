@@ -7,9 +7,18 @@ describe('LogRedactor', () => {
     const redactor = new LogRedactor();
     redactor.setSecrets(['hunter2', 'sk-live-123456']);
     assert.equal(redactor.redactString('password hunter2 here'), 'password [REDACTED] here');
-    assert.equal(redactor.redactString('Authorization: Bearer abc.def-ghi'), 'Authorization: Bearer [REDACTED]');
-    assert.deepEqual(redactor.redactValue({ a: ['x sk-live-123456 y'], n: 3 }), { a: ['x [REDACTED] y'], n: 3 });
-    const error = redactor.redactValue(new Error('failed with hunter2')) as { message: string; stack: string };
+    assert.equal(
+      redactor.redactString('Authorization: Bearer abc.def-ghi'),
+      'Authorization: Bearer [REDACTED]',
+    );
+    assert.deepEqual(redactor.redactValue({ a: ['x sk-live-123456 y'], n: 3 }), {
+      a: ['x [REDACTED] y'],
+      n: 3,
+    });
+    const error = redactor.redactValue(new Error('failed with hunter2')) as {
+      message: string;
+      stack: string;
+    };
     assert.equal(error.message, 'failed with [REDACTED]');
     assert.ok(!error.stack.includes('hunter2'));
   });

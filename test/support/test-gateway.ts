@@ -38,7 +38,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+export function deepMerge(
+  base: Record<string, unknown>,
+  over: Record<string, unknown>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(over)) {
     out[key] = isRecord(value) && isRecord(out[key]) ? deepMerge(out[key], value) : value;
@@ -46,7 +49,11 @@ export function deepMerge(base: Record<string, unknown>, over: Record<string, un
   return out;
 }
 
-export function baseTestConfig(dir: string, database: 'postgres' | 'embedded', schema: string): Record<string, unknown> {
+export function baseTestConfig(
+  dir: string,
+  database: 'postgres' | 'embedded',
+  schema: string,
+): Record<string, unknown> {
   return {
     server: { port: 0, host: '127.0.0.1', shutdown_timeout_seconds: 5 },
     auth: { enforce: false },
@@ -138,13 +145,15 @@ export async function waitFor<T>(
   while (Date.now() < deadline) {
     try {
       const value = await check();
-      if (value) return value as T;
+      if (value) return value;
     } catch (error) {
       lastError = error;
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+  throw new Error(
+    `timed out waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}`,
+  );
 }
 
 export interface JsonResponse<T = Record<string, unknown>> {
