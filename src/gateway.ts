@@ -106,6 +106,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     throw error;
   }
   app.disable('x-powered-by');
+  // Envelopes carry a timestamp, so an ETag never matches; hashing every body is wasted work.
+  app.set('etag', false);
   app.set('trust proxy', 'loopback');
   app.use(requestContextMiddleware);
   app.use(express.json({ limit: `${settings.server.maxJsonBodyKb}kb` }));

@@ -65,11 +65,40 @@ export class AnalyticsService implements OnModuleInit, OnApplicationShutdown {
     return this.flushing;
   }
 
+  /**
+   * One multi-row INSERT with bound parameters. Built by hand because TypeORM's insert
+   * builder cost ~250 µs per event in the /health benchmark; this is a fraction of that.
+   */
+  private async insertBatch(batch: AnalyticsEvent[]): Promise<void> {
+    const values: unknown[] = [];
+    const rows = batch.map((event) => {
+      const base = values.length;
+      values.push(
+        event.requestId,
+        event.method,
+        event.route,
+        event.statusCode,
+        event.latencyMs,
+        event.principal,
+        event.engine,
+        event.voice,
+        event.errorCode,
+      );
+      return `(${Array.from({ length: 9 }, (_, i) => `$${base + i + 1}`).join(', ')})`;
+    });
+    await this.dataSource.query(
+      `INSERT INTO analytics_events
+         (request_id, method, route, status_code, latency_ms, principal, engine, voice, error_code)
+       VALUES ${rows.join(', ')}`,
+      values,
+    );
+  }
+
   private async drain(): Promise<void> {
     while (this.buffer.length > 0 && this.dataSource.isInitialized) {
       const batch = this.buffer.splice(0, FLUSH_BATCH_SIZE);
       try {
-        await this.dataSource.getRepository(AnalyticsEventEntity).insert(batch);
+        await this.insertBatch(batch);
       } catch (error) {
         // Keep the events for the next try; the database may be restarting.
         this.buffer.unshift(...batch.slice(0, MAX_BUFFERED - this.buffer.length));

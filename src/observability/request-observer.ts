@@ -47,11 +47,11 @@ export class RequestObserver {
         res.setHeader(RESPONSE_TIME_HEADER, `${(elapsedSeconds(startedAt) * 1000).toFixed(1)}ms`);
       return writeHead(...args);
     };
-    res.once('finish', () => {
+    onResponseDone(res, (status) => {
       const seconds = elapsedSeconds(startedAt);
       const threshold = this.config.current.middleware.timing.slowRequestThreshold;
       if (seconds > threshold) {
-        this.logger.warn({ method: req.method, path: req.path, seconds, threshold }, 'slow request');
+        this.logger.warn({ method: req.method, path: req.path, status, seconds, threshold }, 'slow request');
       }
     });
   }
@@ -60,17 +60,18 @@ export class RequestObserver {
     if (!this.config.current.middleware.logging.enabled || !this.claim(req, 'logging')) return;
     const context = RequestContextStore.current();
     const startedAt = context?.startedAt ?? process.hrtime.bigint();
-    res.once('finish', () => {
+    onResponseDone(res, (status) => {
       const ms = Math.round(elapsedSeconds(startedAt) * 1000);
       const fields = {
         request_id: context?.requestId,
         method: req.method,
         path: req.path,
-        status: res.statusCode,
+        status,
         ms,
         bytes: Number(res.getHeader('content-length') ?? 0) || undefined,
       };
-      if (res.statusCode >= 500) this.logger.error(fields, 'request failed');
+      if (status >= 500) this.logger.error(fields, 'request failed');
+      else if (status === CLIENT_CLOSED_REQUEST) this.logger.info(fields, 'request aborted by the client');
       else this.logger.info(fields, 'request completed');
     });
   }
@@ -79,12 +80,12 @@ export class RequestObserver {
     if (!this.config.current.middleware.analytics.enabled || !this.claim(req, 'analytics')) return;
     const context = RequestContextStore.current();
     const startedAt = context?.startedAt ?? process.hrtime.bigint();
-    res.once('finish', () => {
+    onResponseDone(res, (status) => {
       this.analytics.record({
         requestId: context?.requestId ?? 'unknown',
         method: req.method,
         route: (routePattern ?? 'unmatched').slice(0, 200),
-        statusCode: res.statusCode,
+        statusCode: status,
         latencyMs: Math.round(elapsedSeconds(startedAt) * 1000),
         principal: context?.principal?.slice(0, 128) ?? null,
         engine: context?.engine ?? null,
@@ -100,6 +101,21 @@ export class RequestObserver {
     this.observeLogging(req, res);
     this.observeAnalytics(req, res, routePatternOf(req));
   }
+}
+
+/** Recorded for requests the client abandoned before the answer was sent (nginx's convention). */
+export const CLIENT_CLOSED_REQUEST = 499;
+
+/** Calls back once, when the answer has been sent or the connection closed before that. */
+function onResponseDone(res: Response, callback: (status: number) => void): void {
+  let done = false;
+  const finish = (status: number) => {
+    if (done) return;
+    done = true;
+    callback(status);
+  };
+  res.once('finish', () => finish(res.statusCode));
+  res.once('close', () => finish(res.writableFinished ? res.statusCode : CLIENT_CLOSED_REQUEST));
 }
 
 /** res.locals key the exception filter fills so analytics can store the error code without parsing bodies. */

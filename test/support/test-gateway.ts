@@ -98,13 +98,19 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     },
   });
 
-  const gateway = await createGateway({
-    configPath,
-    env: options.env ?? {},
-    rootDir: dir,
-    logDestination: destination,
-    extraModules: options.extraModules,
-  });
+  let gateway: Gateway;
+  try {
+    gateway = await createGateway({
+      configPath,
+      env: options.env ?? {},
+      rootDir: dir,
+      logDestination: destination,
+      extraModules: options.extraModules,
+    });
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
   const url = await gateway.listen();
   return {
     gateway,

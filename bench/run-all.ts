@@ -1,0 +1,33 @@
+/**
+ * Runs every benchmark, one after another (never concurrently: they would compete for the
+ * CPU cores and the database). `npm run bench` builds and runs this file.
+ *
+ * To add a benchmark: export an `async function run…(): Promise<void>` from bench/<name>.bench.ts
+ * and add one line to BENCHMARKS.
+ */
+import { performance } from 'node:perf_hooks';
+import { runHealthBenchmark } from './health.bench.js';
+
+interface Benchmark {
+  name: string;
+  run: () => Promise<void>;
+}
+
+const BENCHMARKS: Benchmark[] = [{ name: 'GET /health: app vs bare node:http', run: runHealthBenchmark }];
+
+let failed = 0;
+for (const benchmark of BENCHMARKS) {
+  console.log(`\n=== ${benchmark.name} ===`);
+  const started = performance.now();
+  try {
+    await benchmark.run();
+  } catch (error) {
+    failed++;
+    console.log(`FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  }
+  console.log(`(${((performance.now() - started) / 1000).toFixed(1)} s)`);
+}
+if (failed > 0) {
+  console.log(`\n${failed} of ${BENCHMARKS.length} benchmarks failed`);
+  process.exitCode = 1;
+}
