@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/ensure-services.sh
+rm -rf dist  # stale output of deleted files must not run
 npx tsc -p .
 npx eslint --max-warnings 0 src test bench migrations
 
