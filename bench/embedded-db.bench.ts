@@ -5,6 +5,7 @@
  * BENCH_REAL_PG_URL overrides the real server (default postgres://root@127.0.0.1:5432/test);
  * BENCH_DURATION_MS the length of each measurement (default 2000).
  */
+import { pathToFileURL } from 'node:url';
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,7 +104,7 @@ function printTable(real: Results | undefined, embedded: Results): void {
   console.table(rows);
 }
 
-async function main(): Promise<void> {
+export async function runEmbeddedDatabaseBenchmark(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'embedded-db-bench-'));
   try {
     let real: Results | undefined;
@@ -140,4 +141,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await runEmbeddedDatabaseBenchmark();

@@ -6,6 +6,7 @@
  * and add one line to BENCHMARKS.
  */
 import { performance } from 'node:perf_hooks';
+import { runEmbeddedDatabaseBenchmark } from './embedded-db.bench.js';
 import { runHealthBenchmark } from './health.bench.js';
 
 interface Benchmark {
@@ -13,7 +14,10 @@ interface Benchmark {
   run: () => Promise<void>;
 }
 
-const BENCHMARKS: Benchmark[] = [{ name: 'GET /health: app vs bare node:http', run: runHealthBenchmark }];
+const BENCHMARKS: Benchmark[] = [
+  { name: 'GET /health: app vs bare node:http', run: runHealthBenchmark },
+  { name: 'embedded database vs the real PostgreSQL', run: runEmbeddedDatabaseBenchmark },
+];
 
 let failed = 0;
 for (const benchmark of BENCHMARKS) {
