@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Makes sure what the test suite talks to is installed and running: PostgreSQL (database
-# `test`) and Redis on 127.0.0.1. Idempotent: anything already up is left alone. Where
-# apt or root is missing it says so and carries on; tests needing the missing piece fail
-# with a clear connection error.
+# `test`) and Redis on 127.0.0.1, and the Debian packages the speech tests use (ffmpeg with
+# ffprobe, the native espeak-ng). Idempotent: anything already there is left alone. Where
+# apt or root is missing it says so and carries on; the server then uses what ships in npm
+# packages (espeak-ng WASM, a static ffmpeg) and tests needing the missing piece fail with a
+# clear error.
 set -u
 
 log() { printf '[ensure-services] %s\n' "$*"; }
@@ -18,6 +20,15 @@ apt_install() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null 2>&1 \
     || { log "could not install $* (needs root and Debian's package archive)"; return 1; }
 }
+
+# --- Debian packages (binaries the speech tests compare against or decode with) ---
+missing=()
+command -v ffprobe >/dev/null || missing+=(ffmpeg)
+command -v espeak-ng >/dev/null || missing+=(espeak-ng)
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]}"
+  apt_install "${missing[@]}" && log "installed ${missing[*]}"
+fi
 
 # --- PostgreSQL ---
 if ! pg_up; then

@@ -1,0 +1,50 @@
+import type { AudioClip } from './audio-clip.js';
+import type { EngineHealth, EngineKind, EngineVoice } from './engine-health.js';
+
+/** Request parameters an engine may honour; the rest are ignored and reported to the client. */
+export type TtsParam = 'speed' | 'pitch' | 'emotion' | 'temperature' | 'exaggeration' | 'cfg_weight' | 'ssml';
+
+export interface TtsCapabilities {
+  kind: EngineKind;
+  /** Can emit audio before the whole text is synthesised. */
+  streaming: boolean;
+  wordTimestamps: boolean;
+  cloning: boolean;
+  supportedParams: readonly TtsParam[];
+  /** The rate synthesize() returns. */
+  sampleRate: number;
+}
+
+export interface SynthesisRequest {
+  text: string;
+  /** The engine's own voice id. */
+  voiceId: string;
+  /** 1.0 = the voice's normal rate; 0.25–4. */
+  speed?: number;
+  /** 1.0 = the voice's normal pitch; 0.5–2. */
+  pitch?: number;
+  /** `text` is SSML. */
+  ssml?: boolean;
+  emotion?: string;
+  temperature?: number;
+  exaggeration?: number;
+  cfgWeight?: number;
+  /** Ask for word timings (engines that cannot ignore it). */
+  wordTimestamps?: boolean;
+}
+
+/**
+ * The port every text-to-speech adapter implements. Adapters return PCM; the audio module
+ * does every encoding. Every call takes an AbortSignal: when the client goes away the
+ * work stops.
+ */
+export interface TtsEngine {
+  readonly id: string;
+  readonly type: string;
+  capabilities(): TtsCapabilities;
+  listVoices(signal?: AbortSignal): Promise<EngineVoice[]>;
+  synthesize(request: SynthesisRequest, signal: AbortSignal): Promise<AudioClip>;
+  health(): Promise<EngineHealth>;
+  /** Releases workers, processes or sockets; called when config replaces or removes the engine. */
+  dispose(): Promise<void>;
+}
