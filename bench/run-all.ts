@@ -6,8 +6,10 @@
  * and add one line to BENCHMARKS.
  */
 import { performance } from 'node:perf_hooks';
+import { runAudioBenchmark } from './audio.bench.js';
 import { runEmbeddedDatabaseBenchmark } from './embedded-db.bench.js';
 import { runHealthBenchmark } from './health.bench.js';
+import { runTtsBenchmark } from './tts.bench.js';
 
 interface Benchmark {
   name: string;
@@ -17,6 +19,8 @@ interface Benchmark {
 const BENCHMARKS: Benchmark[] = [
   { name: 'GET /health: app vs bare node:http', run: runHealthBenchmark },
   { name: 'embedded database vs the real PostgreSQL', run: runEmbeddedDatabaseBenchmark },
+  { name: 'POST /tts: app vs direct engine, cached vs bare, streaming', run: runTtsBenchmark },
+  { name: 'audio encoding: system vs npm ffmpeg', run: runAudioBenchmark },
 ];
 
 let failed = 0;

@@ -1,4 +1,5 @@
 import { CreateAnalyticsEvents1764072000000 } from './1764072000000-CreateAnalyticsEvents.js';
+import { CreateVoices1764158400000 } from './1764158400000-CreateVoices.js';
 
 /** Every migration, oldest first. Both PostgreSQL and the embedded database run exactly these. */
-export const ALL_MIGRATIONS = [CreateAnalyticsEvents1764072000000];
+export const ALL_MIGRATIONS = [CreateAnalyticsEvents1764072000000, CreateVoices1764158400000];

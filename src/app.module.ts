@@ -10,6 +10,8 @@ import { ConfigModule } from './config/config.module.js';
 import type { ConfigService } from './config/config.service.js';
 import { RouterGateGuard } from './config/router-gate.guard.js';
 import { FilesModule } from './files/files.module.js';
+import { OpenAiModule } from './openai/openai.module.js';
+import { TtsModule } from './tts/tts.module.js';
 import type { GatewayRuntimeInfo } from './gateway-runtime-info.js';
 import { AnalyticsInterceptor } from './observability/analytics.interceptor.js';
 import { LoggingInterceptor } from './observability/logging.interceptor.js';
@@ -52,6 +54,8 @@ export class AppModule {
         ConfigModule.forRoot(deps.config),
         ObservabilityModule,
         FilesModule,
+        TtsModule,
+        OpenAiModule,
         ...(deps.extraModules ?? []),
       ],
       providers: [

@@ -288,6 +288,7 @@ describe('request interceptors, switched live in config.yaml', () => {
           principal: null,
           engine: null,
           voice: null,
+          audioSeconds: null,
           errorCode: null,
         });
       }

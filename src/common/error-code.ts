@@ -6,6 +6,10 @@
 export type ErrorCode =
   | 'VALIDATION_FAILED'
   | 'MALFORMED_JSON'
+  | 'TEXT_TOO_LONG'
+  | 'VOICE_NOT_FOUND'
+  | 'ENGINE_UNAVAILABLE'
+  | 'ENGINE_FAILED'
   | 'PAYLOAD_TOO_LARGE'
   | 'FORBIDDEN'
   | 'ROUTE_NOT_FOUND'
@@ -20,17 +24,22 @@ export function httpStatusOf(code: ErrorCode): number {
   switch (code) {
     case 'VALIDATION_FAILED':
     case 'MALFORMED_JSON':
+    case 'TEXT_TOO_LONG':
     case 'CONFIG_INVALID':
       return 400;
     case 'FORBIDDEN':
       return 403;
     case 'ROUTE_NOT_FOUND':
     case 'NOT_FOUND':
+    case 'VOICE_NOT_FOUND':
     case 'FEATURE_DISABLED':
       return 404;
     case 'PAYLOAD_TOO_LARGE':
       return 413;
+    case 'ENGINE_FAILED':
+      return 502;
     case 'SERVICE_NOT_READY':
+    case 'ENGINE_UNAVAILABLE':
       return 503;
     case 'CONFIG_WRITE_FAILED':
     case 'INTERNAL_ERROR':

@@ -13,6 +13,8 @@ export interface RequestContext {
   /** Set by feature services so analytics can record them. */
   engine?: string;
   voice?: string;
+  /** Seconds of audio the request produced or consumed. */
+  audioSeconds?: number;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();

@@ -7,7 +7,10 @@
 type KeyPolicy = 'convert' | 'keep-own-keys' | 'keep-all';
 
 /** Paths are given as snake_case segments; `*` matches any one segment. */
-const KEEP_OWN_KEYS: string[][] = [['rate_limits', 'plans']];
+const KEEP_OWN_KEYS: string[][] = [
+  ['rate_limits', 'plans'],
+  ['openai', 'voice_map'],
+];
 const KEEP_ALL: string[][] = [['engines', '*', '*', 'options']];
 
 function matches(pattern: string[], path: string[]): boolean {

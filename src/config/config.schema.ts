@@ -53,10 +53,19 @@ export class FeaturesConfig {
   @IsBoolean() enhancedMonitoring = false;
 }
 
+export class TtsCacheConfig {
+  @IsBoolean() enabled = true;
+  /** Bound of outputs/cache; least recently used results are evicted beyond it. */
+  @IsNumber() @IsPositive() maxSizeMb = 256;
+}
+
 export class TtsRouterConfig {
   @IsBoolean() enabled = true;
   @IsInt() @IsPositive() maxTextLength = 5000;
   @IsBoolean() enableStatistics = true;
+  /** Chunks of one request synthesised at the same time. */
+  @IsInt() @Min(1) @Max(16) maxConcurrentChunks = 2;
+  @ValidateNested() @Type(() => TtsCacheConfig) cache = new TtsCacheConfig();
 }
 
 export class SttRouterConfig {
@@ -132,6 +141,28 @@ export class GenerationConfig {
   @IsNumber() @Min(0) @Max(1) defaultCfgWeight = 0.5;
   /** Long text is split into chunks of at most this many characters. */
   @IsInt() @Min(20) @Max(5000) chunkSize = 200;
+  /** Voice used when a request names none (a friendly name from GET /tts/voices). */
+  @IsString() defaultVoice = 'en-us';
+  @IsIn(['wav', 'mp3', 'opus', 'aac', 'flac', 'pcm']) defaultResponseFormat: string = 'wav';
+}
+
+export class OpenAiCompatConfig {
+  /** OpenAI voice name → a voice's friendly name, so OpenAI client code runs unchanged. */
+  @IsObject() voiceMap: Record<string, string> = {
+    alloy: 'en-us',
+    ash: 'en-gb',
+    ballad: 'en-gb',
+    coral: 'en-us',
+    echo: 'en-gb',
+    fable: 'en-gb',
+    onyx: 'en-us',
+    nova: 'en-us',
+    sage: 'en-gb',
+    shimmer: 'en-us',
+    verse: 'en-us',
+  };
+  /** Model ids /v1/models lists; any of them (or an engine id) is accepted as `model`. */
+  @IsArray() @IsString({ each: true }) models: string[] = ['tts-1', 'tts-1-hd', 'gpt-4o-mini-tts'];
 }
 
 export class RetryConfig {
@@ -243,6 +274,7 @@ export class AppConfig {
   @ValidateNested() @Type(() => RateLimitsConfig) rateLimits = new RateLimitsConfig();
   @ValidateNested() @Type(() => DatabaseConfig) database = new DatabaseConfig();
   @ValidateNested() @Type(() => PathsConfig) paths = new PathsConfig();
+  @ValidateNested() @Type(() => OpenAiCompatConfig) openai = new OpenAiCompatConfig();
 }
 
 /** Routers an operator can switch off; the key is the path under `routers:`. */

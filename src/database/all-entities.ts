@@ -1,4 +1,5 @@
 import { AnalyticsEventEntity } from '../observability/analytics-event.entity.js';
+import { VoiceEntity } from '../tts/voice.entity.js';
 
 /** Every TypeORM entity; the data source registers exactly these. */
-export const ALL_ENTITIES = [AnalyticsEventEntity];
+export const ALL_ENTITIES = [AnalyticsEventEntity, VoiceEntity];

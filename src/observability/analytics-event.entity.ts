@@ -34,6 +34,10 @@ export class AnalyticsEventEntity {
   @Column({ type: 'varchar', length: 128, nullable: true })
   voice!: string | null;
 
+  /** Seconds of audio produced (TTS) or transcribed (STT); null for other routes. */
+  @Column({ type: 'real', nullable: true, name: 'audio_seconds' })
+  audioSeconds!: number | null;
+
   @Column({ type: 'varchar', length: 64, nullable: true, name: 'error_code' })
   errorCode!: string | null;
 }

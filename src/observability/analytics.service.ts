@@ -83,12 +83,13 @@ export class AnalyticsService implements OnModuleInit, OnApplicationShutdown {
         event.engine,
         event.voice,
         event.errorCode,
+        event.audioSeconds,
       );
-      return `(${Array.from({ length: 9 }, (_, i) => `$${base + i + 1}`).join(', ')})`;
+      return `(${Array.from({ length: 10 }, (_, i) => `$${base + i + 1}`).join(', ')})`;
     });
     await this.dataSource.query(
       `INSERT INTO analytics_events
-         (request_id, method, route, status_code, latency_ms, principal, engine, voice, error_code)
+         (request_id, method, route, status_code, latency_ms, principal, engine, voice, error_code, audio_seconds)
        VALUES ${rows.join(', ')}`,
       values,
     );

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { BOOT_OPTIONS } from '../common/injection-tokens.js';
 import { ConfigService } from '../config/config.service.js';
 import { routerDisabledReason } from '../config/router-gate.guard.js';
+import { EngineRegistry, type EngineStatus } from '../engines/engine-registry.js';
 import type { RouterName } from '../config/config.schema.js';
 import type { GatewayRuntimeInfo } from '../gateway-runtime-info.js';
 
@@ -27,6 +28,8 @@ export interface HealthReport {
     enhanced_monitoring: boolean;
   };
   checks: Record<string, CheckResult>;
+  /** Every configured engine: available, or why not. */
+  engines: { tts: EngineStatus[] };
   uptime_seconds: number;
   process?: { rss_mb: number; heap_used_mb: number; event_loop_utilization: number };
 }
@@ -45,6 +48,7 @@ export class HealthService {
   constructor(
     private readonly config: ConfigService,
     private readonly dataSource: DataSource,
+    private readonly engines: EngineRegistry,
     @Inject(BOOT_OPTIONS) private readonly runtime: GatewayRuntimeInfo,
   ) {}
 
@@ -58,9 +62,23 @@ export class HealthService {
           latency_ms: 0,
           detail: 'the last config.yaml edit was refused; see /config/validation',
         };
-    const checks = { database, config: configCheck };
+    const tts = await this.engines.statuses();
+    const unavailable = tts.filter((engine) => !engine.available);
+    const enginesCheck: CheckResult =
+      unavailable.length === 0
+        ? { status: 'up', latency_ms: 0 }
+        : {
+            status: 'down',
+            latency_ms: 0,
+            detail: unavailable.map((engine) => `${engine.id}: ${engine.reason ?? 'unavailable'}`).join('; '),
+          };
+    const checks = { database, config: configCheck, engines: enginesCheck };
     const status =
-      database.status === 'down' ? 'unhealthy' : configCheck.status === 'down' ? 'degraded' : 'healthy';
+      database.status === 'down'
+        ? 'unhealthy'
+        : configCheck.status === 'down' || enginesCheck.status === 'down'
+          ? 'degraded'
+          : 'healthy';
     const report: HealthReport = {
       status,
       version: this.runtime.version,
@@ -78,6 +96,7 @@ export class HealthService {
         enhanced_monitoring: config.features.enhancedMonitoring,
       },
       checks,
+      engines: { tts },
       uptime_seconds: Math.round(process.uptime()),
     };
     if (config.features.enhancedMonitoring) {

@@ -1,4 +1,5 @@
 import { Global, Module } from '@nestjs/common';
+import { EnginesModule } from '../engines/engines.module.js';
 import { AnalyticsService } from './analytics.service.js';
 import { HealthController } from './health.controller.js';
 import { HealthService } from './health.service.js';
@@ -7,6 +8,7 @@ import { RequestObserver } from './request-observer.js';
 
 @Global()
 @Module({
+  imports: [EnginesModule],
   controllers: [HealthController, MiddlewareStatusController],
   providers: [AnalyticsService, HealthService, RequestObserver],
   exports: [AnalyticsService, RequestObserver],

@@ -90,6 +90,7 @@ export class RequestObserver {
         principal: context?.principal?.slice(0, 128) ?? null,
         engine: context?.engine ?? null,
         voice: context?.voice ?? null,
+        audioSeconds: context?.audioSeconds ?? null,
         errorCode: errorCodeOf(res),
       });
     });

@@ -1,0 +1,223 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AudioClip } from '../engines/ports/audio-clip.js';
+import { closeQuietly, nextOrAbort } from './abortable.js';
+import { AudioFormatError } from './audio-error.js';
+import { type OutputFormat, STREAMABLE_FORMATS, outputSampleRate } from './audio-format.js';
+import { type FfmpegOutput, inputArgs, outputArgs } from './encoder-args.js';
+import { locateFfmpeg } from './ffmpeg-locator.js';
+import { runFfmpeg, streamFfmpeg } from './ffmpeg-process.js';
+import { pcmBytes, samplesFromPcm } from './pcm.js';
+import { ProcessLimiter } from './process-limiter.js';
+import { encodeWav, wavHeaderForStream } from './wav.js';
+
+export interface TranscoderOptions {
+  /** ffmpeg processes at once (streams included); further work queues. Default 4. */
+  maxProcesses?: number;
+}
+
+export interface EncodeOptions {
+  /** Output rate; raised to the nearest rate the encoder accepts (see outputSampleRate). Default: the clip's. */
+  sampleRate?: number;
+}
+
+/**
+ * Formats whose muxer goes back to the start of the file when it finishes: on a pipe it
+ * cannot, so a piped FLAC has no length in STREAMINFO (ffprobe: duration N/A) and a piped
+ * MP3 has no Xing/LAME header (no exact length, no gapless trim: 1 s decodes to 1.07 s).
+ * Whole-audio encodes of these go through a temporary file.
+ */
+const SEEKABLE_OUTPUTS = new Set<FfmpegOutput>(['mp3', 'flac']);
+
+function checkClip(clip: AudioClip): void {
+  if (!(clip.samples instanceof Int16Array))
+    throw new AudioFormatError('Audio samples must be 16-bit PCM (Int16Array).');
+  outputSampleRate('pcm', clip.sampleRate); // throws for an impossible rate
+}
+
+/** A private temporary directory, or undefined when none can be made (the pipe still works, with a poorer header). */
+async function temporaryDirectory(): Promise<string | undefined> {
+  try {
+    return await mkdtemp(join(tmpdir(), 'speech-gateway-audio-'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The PCM of `first` and then of every later clip, checking they share first's sample rate. */
+async function* pcmOf(
+  first: AudioClip,
+  rest: AsyncIterator<AudioClip>,
+  signal: AbortSignal | undefined,
+  onExhausted: () => void,
+): AsyncGenerator<Uint8Array> {
+  if (first.samples.length > 0) yield pcmBytes(first.samples);
+  for (;;) {
+    const next = await nextOrAbort(rest, signal);
+    if (next.done) {
+      onExhausted();
+      return;
+    }
+    checkClip(next.value);
+    if (next.value.sampleRate !== first.sampleRate) {
+      throw new AudioFormatError(
+        `All streamed clips must share one sample rate (${first.sampleRate} Hz, then ${next.value.sampleRate} Hz).`,
+      );
+    }
+    if (next.value.samples.length > 0) yield pcmBytes(next.value.samples);
+  }
+}
+
+/**
+ * All audio encoding of the product: PCM clips in, the client's format out. wav and pcm
+ * at the clip's own rate are written directly (no process); everything else runs one
+ * ffmpeg per job, PCM on stdin, encoded bytes on stdout. ffmpeg's diagnostics end up in
+ * FfmpegError.stderr for the logs, never in a message a client sees.
+ */
+export class AudioTranscoder {
+  private readonly limiter: ProcessLimiter;
+
+  constructor(
+    readonly ffmpegPath: string,
+    options: TranscoderOptions = {},
+  ) {
+    this.limiter = new ProcessLimiter(options.maxProcesses ?? 4);
+  }
+
+  /** With the ffmpeg locateFfmpeg() picks (system first, else the npm build). */
+  static async create(options?: TranscoderOptions): Promise<AudioTranscoder> {
+    return new AudioTranscoder((await locateFfmpeg()).path, options);
+  }
+
+  /** ffmpeg processes running now. */
+  get activeProcesses(): number {
+    return this.limiter.active;
+  }
+
+  /** Jobs waiting for a process slot. */
+  get queuedProcesses(): number {
+    return this.limiter.queued;
+  }
+
+  /** The whole clip in one format. Aborting kills ffmpeg; the promise rejects once it has exited. */
+  async encode(
+    clip: AudioClip,
+    format: OutputFormat,
+    options: EncodeOptions = {},
+    signal?: AbortSignal,
+  ): Promise<Buffer> {
+    checkClip(clip);
+    signal?.throwIfAborted();
+    const rate = outputSampleRate(format, clip.sampleRate, options.sampleRate);
+    switch (format) {
+      case 'wav':
+      case 'pcm': {
+        const samples =
+          rate === clip.sampleRate ? clip.samples : (await this.resample(clip, rate, signal)).samples;
+        // pcm is copied: the answer may be cached, and must not share memory with the engine's clip.
+        return format === 'wav' ? encodeWav(samples, rate) : Buffer.from(pcmBytes(samples));
+      }
+      case 'mp3':
+      case 'opus':
+      case 'aac':
+      case 'flac':
+        return this.encodeWithFfmpeg(clip, format, rate, signal);
+    }
+  }
+
+  /** The clip at another rate (word timings, in seconds, are unchanged). */
+  async resample(clip: AudioClip, sampleRate: number, signal?: AbortSignal): Promise<AudioClip> {
+    checkClip(clip);
+    outputSampleRate('pcm', clip.sampleRate, sampleRate);
+    if (sampleRate === clip.sampleRate) return clip;
+    const release = await this.limiter.acquire(signal);
+    try {
+      const args = [...inputArgs(clip.sampleRate), ...outputArgs('s16le', sampleRate, { streaming: false })];
+      const pcm = await runFfmpeg(
+        this.ffmpegPath,
+        args,
+        pcmBytes(clip.samples),
+        `resample to ${sampleRate} Hz`,
+        signal,
+      );
+      return { samples: samplesFromPcm(pcm), sampleRate, ...(clip.words ? { words: clip.words } : {}) };
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Encodes clips as they arrive: the first bytes leave while later clips are still being
+   * synthesised. wav is a streaming header then PCM, pcm is raw; mp3 and opus (and wav/pcm
+   * at another rate) go through one long-lived ffmpeg whose stdin takes each clip as it
+   * comes (only as fast as ffmpeg reads: backpressure reaches the source) and whose
+   * output is yielded as ffmpeg writes it. Every clip must have the first one's rate.
+   * ffmpeg is killed when the signal aborts, when the source fails and when the consumer
+   * stops early (break/return()); the source is then closed too. No input, no output.
+   */
+  async *encodeStream(
+    chunks: AsyncIterable<AudioClip>,
+    format: OutputFormat,
+    options: EncodeOptions = {},
+    signal?: AbortSignal,
+  ): AsyncGenerator<Buffer> {
+    if (!STREAMABLE_FORMATS.includes(format)) throw new AudioFormatError(`${format} cannot be streamed.`);
+    const iterator = chunks[Symbol.asyncIterator]();
+    let exhausted = false;
+    try {
+      const first = await nextOrAbort(iterator, signal);
+      if (first.done) {
+        exhausted = true;
+        return;
+      }
+      checkClip(first.value);
+      const sourceRate = first.value.sampleRate;
+      const rate = outputSampleRate(format, sourceRate, options.sampleRate);
+      const pcm = pcmOf(first.value, iterator, signal, () => (exhausted = true));
+      if (format === 'wav') yield wavHeaderForStream(rate);
+      if ((format === 'wav' || format === 'pcm') && rate === sourceRate) {
+        for await (const bytes of pcm) yield Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        return;
+      }
+      const output: FfmpegOutput = format === 'wav' || format === 'pcm' ? 's16le' : format;
+      const release = await this.limiter.acquire(signal);
+      try {
+        const args = [...inputArgs(sourceRate), ...outputArgs(output, rate, { streaming: true })];
+        yield* streamFfmpeg(this.ffmpegPath, args, pcm, `stream ${format}`, signal);
+      } finally {
+        release();
+      }
+    } finally {
+      if (!exhausted) closeQuietly(iterator);
+    }
+  }
+
+  private async encodeWithFfmpeg(
+    clip: AudioClip,
+    output: FfmpegOutput,
+    rate: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Buffer> {
+    const release = await this.limiter.acquire(signal);
+    const directory = SEEKABLE_OUTPUTS.has(output) ? await temporaryDirectory() : undefined;
+    try {
+      const destination = directory ? join(directory, `audio.${output}`) : undefined;
+      const args = [
+        ...inputArgs(clip.sampleRate),
+        ...outputArgs(output, rate, { streaming: false, destination }),
+      ];
+      const stdout = await runFfmpeg(
+        this.ffmpegPath,
+        args,
+        pcmBytes(clip.samples),
+        `encode ${output}`,
+        signal,
+      );
+      return destination ? await readFile(destination) : stdout;
+    } finally {
+      release();
+      if (directory) await rm(directory, { recursive: true, force: true });
+    }
+  }
+}

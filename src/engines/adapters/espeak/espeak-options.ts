@@ -1,0 +1,88 @@
+import { EngineOptionsError } from '../../ports/engine-factory.js';
+
+export const ESPEAK_BACKENDS = ['auto', 'wasm', 'native'] as const;
+export type EspeakBackend = (typeof ESPEAK_BACKENDS)[number];
+
+/** The `options:` of an `type: espeak` entry in config.yaml, validated, with defaults applied. */
+export interface EspeakOptions {
+  /**
+   * `wasm`: always the in-process build. `native`: the espeak-ng program (it must exist).
+   * `auto`: the program when it is installed, else WASM.
+   */
+  backend: EspeakBackend;
+  /** WASM worker threads; each holds its own ~25 MB espeak instance. */
+  workers: number;
+  /** Syntheses each worker runs while idle after start, so the first requests are not slow. */
+  warmupTexts: number;
+  /** Program name (looked up on PATH) or absolute path. */
+  nativeBinary: string;
+  /** espeak-ng processes running at once. */
+  maxConcurrentNative: number;
+  /** Voice used when a request names none; a voice id (see espeak-voice-catalog.ts). */
+  defaultVoice: string;
+}
+
+export const ESPEAK_DEFAULT_OPTIONS: Readonly<EspeakOptions> = {
+  backend: 'auto',
+  workers: 1,
+  warmupTexts: 30,
+  nativeBinary: 'espeak-ng',
+  maxConcurrentNative: 2,
+  defaultVoice: 'en-us',
+};
+
+/** Keys as an operator writes them in config.yaml (adapter options are not camel-cased). */
+const KEYS = [
+  'backend',
+  'workers',
+  'warmup_texts',
+  'native_binary',
+  'max_concurrent_native',
+  'default_voice',
+];
+
+function integer(
+  raw: Record<string, unknown>,
+  key: string,
+  min: number,
+  max: number,
+  fallback: number,
+): number {
+  const value = raw[key];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new EngineOptionsError(`options.${key} must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function text(raw: Record<string, unknown>, key: string, fallback: string): string {
+  const value = raw[key];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new EngineOptionsError(`options.${key} must be a non-empty string`);
+  }
+  return value.trim();
+}
+
+/** Strict: unknown keys and wrong types throw, so a typo never silently falls back to a default. */
+export function parseEspeakOptions(raw: Readonly<Record<string, unknown>>): EspeakOptions {
+  for (const key of Object.keys(raw)) {
+    if (!KEYS.includes(key)) {
+      throw new EngineOptionsError(`options.${key} is not an espeak option (known: ${KEYS.join(', ')})`);
+    }
+  }
+  const backend = raw.backend ?? ESPEAK_DEFAULT_OPTIONS.backend;
+  if (typeof backend !== 'string' || !(ESPEAK_BACKENDS as readonly string[]).includes(backend)) {
+    throw new EngineOptionsError(`options.backend must be one of ${ESPEAK_BACKENDS.join(', ')}`);
+  }
+  const d = ESPEAK_DEFAULT_OPTIONS;
+  return {
+    backend: backend as EspeakBackend,
+    workers: integer(raw, 'workers', 1, 8, d.workers),
+    warmupTexts: integer(raw, 'warmup_texts', 0, 1000, d.warmupTexts),
+    nativeBinary: text(raw, 'native_binary', d.nativeBinary),
+    maxConcurrentNative: integer(raw, 'max_concurrent_native', 1, 64, d.maxConcurrentNative),
+    defaultVoice: text(raw, 'default_voice', d.defaultVoice).toLowerCase(),
+  };
+}

@@ -1,0 +1,267 @@
+import type { AudioClip } from '../../ports/audio-clip.js';
+import { abortedError, EngineError } from '../../ports/engine-error.js';
+import type { EngineContext } from '../../ports/engine-factory.js';
+import type { EngineHealth, EngineVoice } from '../../ports/engine-health.js';
+import type { SynthesisRequest, TtsCapabilities, TtsEngine } from '../../ports/tts-engine.js';
+import { EspeakNativeCli, NativeCliError } from './espeak-native.cli.js';
+import type { EspeakOptions } from './espeak-options.js';
+import { ESPEAK_SAMPLE_RATE, escapeXml, espeakPitch, espeakRate, isBlank } from './espeak-params.js';
+import { type CatalogVoice, EspeakVoiceCatalog } from './espeak-voice-catalog.js';
+import { EspeakWasmPool, type WasmPoolOptions, WasmPoolError } from './espeak-wasm.pool.js';
+import { WARMUP_TEXTS } from './espeak-warmup.js';
+import { alignWords, markWords } from './word-marks.js';
+
+const CAPABILITIES: TtsCapabilities = {
+  // It can always run in-process (WASM); the espeak-ng program is only an accelerator.
+  kind: 'library',
+  // Whole clips only: the gateway chunks long text itself, and a chunk takes milliseconds.
+  streaming: false,
+  wordTimestamps: true,
+  cloning: false,
+  supportedParams: ['speed', 'pitch', 'ssml'],
+  sampleRate: ESPEAK_SAMPLE_RATE,
+};
+
+/** Seams for tests. */
+export interface EspeakEngineDependencies {
+  createWorker?: WasmPoolOptions['createWorker'];
+}
+
+/**
+ * espeak-ng, the gateway's embedded default voice engine. Two backends behind one voice list:
+ * a warm pool of WASM workers (always available, the only one with word timings) and the
+ * espeak-ng program when installed. Which one serves a request:
+ *
+ * - word timings asked → WASM;
+ * - `backend: wasm` → WASM;
+ * - `backend: native` or `auto` with the program found → the program, unless it lacks the
+ *   voice (its data set can be older) → WASM;
+ * - `auto` without the program → WASM; `native` without it → unavailable (the operator
+ *   asked for the program: serving from WASM instead would hide the misconfiguration).
+ *
+ * The program wins on long text and loses on short text (spawn cost; see
+ * EspeakNativeCli), so `auto` is a plain rule rather than a guess about the workload.
+ *
+ * Voice ids come from the WASM data set for every backend (see EspeakVoiceCatalog), so a
+ * voice id means the same voice whichever backend serves it. The pool starts with the
+ * engine for `wasm`, and on first need otherwise (listVoices, health, word timings: in
+ * practice when the gateway seeds its voices at boot).
+ */
+export class EspeakTtsEngine implements TtsEngine {
+  readonly type = 'espeak';
+  private pool?: EspeakWasmPool;
+  private catalogLoad?: Promise<EspeakVoiceCatalog>;
+  private readonly native?: EspeakNativeCli;
+  private disposed = false;
+
+  constructor(
+    readonly id: string,
+    private readonly options: EspeakOptions,
+    private readonly context: EngineContext,
+    private readonly dependencies: EspeakEngineDependencies = {},
+  ) {
+    if (options.backend === 'wasm') {
+      void this.startPool();
+      return;
+    }
+    this.native = new EspeakNativeCli(options.nativeBinary, options.maxConcurrentNative);
+    void this.native.probe().then((probe) => {
+      if (probe.found) {
+        context.logger.info(
+          { voices: probe.voices.size },
+          `espeak: using ${options.nativeBinary}; WASM for word timings`,
+        );
+      } else {
+        context.logger.warn({ reason: probe.reason }, `espeak: ${options.nativeBinary} not usable`);
+        // auto falls back to WASM for everything: start it now rather than on the first request.
+        if (options.backend === 'auto' && !this.disposed) void this.startPool();
+      }
+    });
+  }
+
+  capabilities(): TtsCapabilities {
+    return CAPABILITIES;
+  }
+
+  async listVoices(signal?: AbortSignal): Promise<EngineVoice[]> {
+    return (await this.catalog(signal)).list();
+  }
+
+  async synthesize(request: SynthesisRequest, signal: AbortSignal): Promise<AudioClip> {
+    if (signal.aborted) throw abortedError(this.id);
+    if (this.disposed) throw new EngineError('unavailable', 'The espeak engine was disposed.', this.id);
+    const ssml = request.ssml === true;
+    if (typeof request.text !== 'string' || isBlank(request.text, ssml)) {
+      throw new EngineError('invalid_input', 'The text is empty.', this.id);
+    }
+    for (const [name, value] of [
+      ['speed', request.speed],
+      ['pitch', request.pitch],
+    ] as const) {
+      if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
+        throw new EngineError('invalid_input', `${name} must be a positive number.`, this.id);
+      }
+    }
+    const catalog = await this.catalog(signal);
+    // Set once the catalog has loaded: the voice list comes from the pool.
+    const pool = this.pool as EspeakWasmPool;
+    const voiceId = request.voiceId || this.options.defaultVoice;
+    const voice = catalog.resolve(voiceId);
+    if (!voice) throw new EngineError('voice_not_found', `espeak has no voice '${voiceId}'.`, this.id);
+    const settings = {
+      voice: voice.identifier,
+      rate: espeakRate(request.speed),
+      pitch: espeakPitch(request.pitch),
+    };
+
+    if (request.wordTimestamps) {
+      const marked = markWords(request.text, ssml, escapeXml);
+      const job = { ...settings, input: marked.input, collectEvents: true };
+      const result = await this.run(() => pool.synthesize(job, signal));
+      const duration = result.samples.length / ESPEAK_SAMPLE_RATE;
+      return {
+        samples: result.samples,
+        sampleRate: ESPEAK_SAMPLE_RATE,
+        words: alignWords(marked.words, result, duration),
+      };
+    }
+    const input = ssml ? request.text : escapeXml(request.text);
+    const native = await this.nativeFor(voice, signal);
+    const samples = native
+      ? await this.run(() => native.synthesize({ ...settings, input }, signal))
+      : (await this.run(() => pool.synthesize({ ...settings, input, collectEvents: false }, signal))).samples;
+    return { samples, sampleRate: ESPEAK_SAMPLE_RATE };
+  }
+
+  async health(): Promise<EngineHealth> {
+    if (this.disposed) return { available: false, reason: 'the espeak engine was disposed' };
+    let catalog: EspeakVoiceCatalog;
+    try {
+      catalog = await this.catalog();
+    } catch (error) {
+      return { available: false, reason: error instanceof Error ? error.message : String(error) };
+    }
+    const broken = this.pool?.failure;
+    if (broken) return { available: false, reason: `the espeak-ng WASM workers cannot start: ${broken}` };
+    if (!catalog.resolve(this.options.defaultVoice)) {
+      return {
+        available: false,
+        reason: `options.default_voice '${this.options.defaultVoice}' is not an espeak voice`,
+      };
+    }
+    if (this.options.backend === 'native' && this.native) {
+      const probe = await this.native.probe();
+      if (!probe.found) {
+        return {
+          available: false,
+          reason: `${probe.reason} (backend: native needs it; backend: auto falls back to WASM)`,
+        };
+      }
+    }
+    return { available: true };
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.native?.close();
+    await this.pool?.close();
+  }
+
+  /** The voice list; starts the WASM pool if needed, because it is read from the WASM data set. */
+  private catalog(signal?: AbortSignal): Promise<EspeakVoiceCatalog> {
+    const load = this.startPool();
+    if (!signal) return load;
+    if (signal.aborted) return Promise.reject(abortedError(this.id));
+    // Waiting for the first worker (about half a second) must not outlast the caller.
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(abortedError(this.id));
+      signal.addEventListener('abort', onAbort, { once: true });
+      load.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  }
+
+  private startPool(): Promise<EspeakVoiceCatalog> {
+    if (this.catalogLoad) return this.catalogLoad;
+    if (this.disposed) {
+      return Promise.reject(new EngineError('unavailable', 'The espeak engine was disposed.', this.id));
+    }
+    const pool = new EspeakWasmPool({
+      size: this.options.workers,
+      logger: this.context.logger,
+      createWorker: this.dependencies.createWorker,
+    });
+    this.pool = pool;
+    this.catalogLoad = pool.ready
+      .then((info) => {
+        if (info.sampleRate !== ESPEAK_SAMPLE_RATE) throw new Error(`it reports ${info.sampleRate} Hz audio`);
+        const catalog = new EspeakVoiceCatalog(info.voices);
+        const { workers, warmupTexts } = this.options;
+        this.context.logger.info({ voices: catalog.size, workers }, 'espeak WASM pool ready');
+        if (warmupTexts > 0) pool.warmUp(warmupTexts, (i) => this.warmupJob(catalog, i));
+        return catalog;
+      })
+      .catch((error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        const reason = `the espeak-ng WASM module cannot load: ${message}`;
+        throw new EngineError('unavailable', reason, this.id, { cause: error });
+      });
+    this.catalogLoad.catch(() => undefined); // observed by health() and every caller
+    return this.catalogLoad;
+  }
+
+  private warmupJob(catalog: EspeakVoiceCatalog, index: number) {
+    const text = WARMUP_TEXTS[index % WARMUP_TEXTS.length];
+    const voice = catalog.resolve(this.options.defaultVoice)?.identifier ?? 'gmw/en-US';
+    // Every other one with marks, so the word-timing path is warm too.
+    const marked = index % 2 === 1;
+    return {
+      input: marked ? markWords(text, false, escapeXml).input : escapeXml(text),
+      voice,
+      rate: espeakRate(1),
+      pitch: espeakPitch(1),
+      collectEvents: marked,
+    };
+  }
+
+  /** The program, when it should serve this voice; undefined means WASM. */
+  private async nativeFor(voice: CatalogVoice, signal: AbortSignal): Promise<EspeakNativeCli | undefined> {
+    if (!this.native) return undefined;
+    const probe = await this.native.probe();
+    if (signal.aborted) throw abortedError(this.id);
+    if (!probe.found) {
+      if (this.options.backend === 'native') throw new EngineError('unavailable', probe.reason, this.id);
+      return undefined;
+    }
+    return probe.voices.has(voice.identifier) ? this.native : undefined;
+  }
+
+  /** Runs a backend call, turning its failures into EngineErrors. */
+  private async run<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw this.engineError(error);
+    }
+  }
+
+  private engineError(error: unknown): unknown {
+    if (error instanceof EngineError) return error;
+    if (error instanceof WasmPoolError || error instanceof NativeCliError) {
+      switch (error.reason) {
+        case 'aborted':
+          return abortedError(this.id);
+        case 'voice_not_found':
+          return new EngineError('voice_not_found', error.message, this.id, { cause: error });
+        case 'closed':
+          return new EngineError('unavailable', error.message, this.id, { cause: error });
+        case 'crashed':
+        case 'failed':
+          return new EngineError('failed', error.message, this.id, { cause: error });
+      }
+    }
+    return new EngineError('failed', error instanceof Error ? error.message : String(error), this.id, {
+      cause: error,
+    });
+  }
+}

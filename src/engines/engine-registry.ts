@@ -1,0 +1,198 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { BOOT_OPTIONS, ROOT_LOGGER } from '../common/injection-tokens.js';
+import type { AppConfig, EngineEntryConfig } from '../config/config.schema.js';
+import { ConfigService } from '../config/config.service.js';
+import type { GatewayRuntimeInfo } from '../gateway-runtime-info.js';
+import type { EngineFactory } from './ports/engine-factory.js';
+import type { EngineKind } from './ports/engine-health.js';
+import type { TtsEngine } from './ports/tts-engine.js';
+import { TTS_ENGINE_FACTORIES } from './tts-engine-factories.js';
+
+/** What /tts/voices and /health say about one configured engine. */
+export interface EngineStatus {
+  id: string;
+  type: string;
+  kind: EngineKind | null;
+  priority: number;
+  available: boolean;
+  /** Why it cannot serve, in words an operator can act on. */
+  reason: string | null;
+}
+
+interface BuiltEngine {
+  entry: EngineEntryConfig;
+  hash: string;
+  kind: EngineKind | null;
+  engine: TtsEngine | null;
+  createError: string | null;
+  inFlight: number;
+  retired: boolean;
+}
+
+/** A borrowed engine: call release() when the request is done with it. */
+export interface EngineLease {
+  engine: TtsEngine;
+  release(): void;
+}
+
+function hashOf(entry: EngineEntryConfig): string {
+  return createHash('sha256').update(JSON.stringify(entry)).digest('hex');
+}
+
+/**
+ * Builds engines from `engines.tts` in config.yaml and rebuilds only the entries that
+ * changed when the config changes. A replaced engine keeps serving the requests that
+ * already hold it and is disposed when the last one releases it, so a live edit never
+ * drops an in-flight request. The feature flags decide which engines may be used.
+ */
+@Injectable()
+export class EngineRegistry implements OnModuleInit, OnApplicationShutdown {
+  private engines = new Map<string, BuiltEngine>();
+  private readonly factories = new Map<string, EngineFactory<TtsEngine>>(
+    TTS_ENGINE_FACTORIES.map((factory) => [factory.type, factory]),
+  );
+  private unsubscribe?: () => void;
+
+  constructor(
+    private readonly config: ConfigService,
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
+    @Inject(BOOT_OPTIONS) private readonly runtime: GatewayRuntimeInfo,
+  ) {}
+
+  onModuleInit(): void {
+    this.rebuild(this.config.current);
+    this.unsubscribe = this.config.onChange((next) => this.rebuild(next));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.unsubscribe?.();
+    const all = [...this.engines.values()];
+    this.engines.clear();
+    await Promise.all(all.map((built) => this.dispose(built)));
+  }
+
+  /** The engine to serve a request, or why it cannot. */
+  lease(id: string): EngineLease | { unavailable: string } {
+    const built = this.engines.get(id);
+    if (!built) return { unavailable: `no TTS engine '${id}' is configured` };
+    const reason = this.gateReason(built);
+    if (reason || !built.engine) return { unavailable: reason ?? 'not built' };
+    const engine = built.engine;
+    built.inFlight++;
+    let released = false;
+    return {
+      engine,
+      release: () => {
+        if (released) return;
+        released = true;
+        built.inFlight--;
+        if (built.retired && built.inFlight === 0) void this.dispose(built);
+      },
+    };
+  }
+
+  /** Configured TTS engines, best first (priority, then order in config.yaml). */
+  ids(): string[] {
+    return [...this.engines.values()]
+      .map((built, index) => ({ built, index }))
+      .sort((a, b) => a.built.entry.priority - b.built.entry.priority || a.index - b.index)
+      .map(({ built }) => built.entry.id);
+  }
+
+  async statuses(): Promise<EngineStatus[]> {
+    return Promise.all(
+      this.ids().map(async (id) => {
+        const built = this.engines.get(id) as BuiltEngine;
+        let reason = this.gateReason(built);
+        if (!reason && built.engine) {
+          const health = await built.engine.health().catch((error: unknown) => ({
+            available: false,
+            reason: error instanceof Error ? error.message : 'health check failed',
+          }));
+          if (!health.available) reason = health.reason ?? 'the engine reports itself unavailable';
+        }
+        return {
+          id,
+          type: built.entry.type,
+          kind: built.kind,
+          priority: built.entry.priority,
+          available: reason === null,
+          reason,
+        };
+      }),
+    );
+  }
+
+  private gateReason(built: BuiltEngine): string | null {
+    const features = this.config.current.features;
+    if (!built.entry.enabled) return 'disabled in config.yaml (enabled: false)';
+    if (built.createError) return built.createError;
+    if (!features.useAdapters) return 'features.use_adapters is off';
+    if (built.kind === 'library' && !features.libraryIntegration) {
+      return 'features.library_integration is off (this engine runs in-process as a library)';
+    }
+    return null;
+  }
+
+  private rebuild(config: AppConfig): void {
+    const next = new Map<string, BuiltEngine>();
+    for (const entry of config.engines.tts) {
+      const hash = hashOf(entry);
+      const existing = this.engines.get(entry.id);
+      if (existing && existing.hash === hash) {
+        next.set(entry.id, existing);
+        continue;
+      }
+      next.set(entry.id, this.build(entry, hash));
+    }
+    for (const [id, built] of this.engines) {
+      if (next.get(id) !== built) this.retire(built);
+    }
+    this.engines = next;
+  }
+
+  private build(entry: EngineEntryConfig, hash: string): BuiltEngine {
+    const factory = this.factories.get(entry.type);
+    const built: BuiltEngine = {
+      entry,
+      hash,
+      kind: factory?.kind ?? null,
+      engine: null,
+      createError: null,
+      inFlight: 0,
+      retired: false,
+    };
+    if (!factory) {
+      built.createError = `unknown engine type '${entry.type}' (known: ${[...this.factories.keys()].join(', ')})`;
+      this.logger.error({ engine: entry.id }, built.createError);
+      return built;
+    }
+    if (!entry.enabled) return built;
+    try {
+      built.engine = factory.create(
+        { id: entry.id, options: entry.options },
+        { logger: this.logger.child({ engine: entry.id }), folders: this.runtime.folders },
+      );
+      this.logger.info({ engine: entry.id, type: entry.type }, 'engine built');
+    } catch (error) {
+      built.createError = `engines.tts '${entry.id}': ${error instanceof Error ? error.message : String(error)}`;
+      this.logger.error({ engine: entry.id }, built.createError);
+    }
+    return built;
+  }
+
+  private retire(built: BuiltEngine): void {
+    built.retired = true;
+    if (built.inFlight === 0) void this.dispose(built);
+  }
+
+  private async dispose(built: BuiltEngine): Promise<void> {
+    try {
+      await built.engine?.dispose();
+    } catch (error) {
+      this.logger.warn({ err: error, engine: built.entry.id }, 'engine dispose failed');
+    }
+  }
+}

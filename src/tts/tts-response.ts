@@ -1,0 +1,63 @@
+import { Readable } from 'node:stream';
+import { StreamableFile } from '@nestjs/common';
+import type { Response } from 'express';
+import { Enveloped } from '../common/envelope.js';
+import type { TtsResult, TtsResultMeta, TtsStream } from './tts.service.js';
+
+/** The JSON answer of /tts (the OdeaDev /v1/tts shape, plus what the gateway adds). */
+export interface TtsJsonAnswer {
+  audio_base64: string;
+  format: string;
+  content_type: string;
+  duration_seconds: number;
+  sample_rate: number;
+  voice_used: string;
+  engine: string;
+  text_length: number;
+  cache: 'hit' | 'miss';
+  ignored_params: string[];
+  words?: Array<{ word: string; start: number; end: number }>;
+}
+
+function setCommonHeaders(res: Response, meta: TtsResultMeta): void {
+  res.setHeader('X-Voice-Used', meta.voice);
+  res.setHeader('X-Engine', meta.engine);
+  res.setHeader('X-Sample-Rate', String(meta.sampleRate));
+  res.setHeader('X-Text-Length', String(meta.textLength));
+  if (meta.ignoredParams.length > 0) res.setHeader('X-Ignored-Params', meta.ignoredParams.join(', '));
+}
+
+export function audioAnswer(res: Response, result: TtsResult): StreamableFile {
+  setCommonHeaders(res, result);
+  res.setHeader('X-Audio-Duration', result.durationSeconds.toFixed(3));
+  res.setHeader('X-Cache', result.cache);
+  return new StreamableFile(result.audio, { type: result.contentType, length: result.audio.length });
+}
+
+export function streamAnswer(res: Response, stream: TtsStream): StreamableFile {
+  setCommonHeaders(res, stream);
+  res.setHeader('X-Cache', 'miss');
+  // Chunked transfer: no Content-Length, bytes leave as each chunk is encoded.
+  return new StreamableFile(Readable.from(stream.body), { type: stream.contentType });
+}
+
+export function jsonAnswer(res: Response, result: TtsResult): Enveloped<TtsJsonAnswer> {
+  res.setHeader('X-Cache', result.cache);
+  if (result.ignoredParams.length > 0) res.setHeader('X-Ignored-Params', result.ignoredParams.join(', '));
+  return new Enveloped(
+    {
+      audio_base64: result.audio.toString('base64'),
+      format: result.format,
+      content_type: result.contentType,
+      duration_seconds: Math.round(result.durationSeconds * 1000) / 1000,
+      sample_rate: result.sampleRate,
+      voice_used: result.voice,
+      engine: result.engine,
+      text_length: result.textLength,
+      cache: result.cache,
+      ignored_params: result.ignoredParams,
+      ...(result.words ? { words: result.words } : {}),
+    },
+    'Speech synthesised.',
+  );
+}

@@ -1,0 +1,137 @@
+import { Body, Controller, Get, HttpCode, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
+import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import type { OutputFormat } from '../audio/audio-format.js';
+import type { Enveloped } from '../common/envelope.js';
+import { ConfigService } from '../config/config.service.js';
+import { RouterGate } from '../config/router-gate.decorator.js';
+import { EngineRegistry, type EngineStatus } from '../engines/engine-registry.js';
+import { abortWhenClientLeaves } from './client-abort.js';
+import { SynthesizeDto } from './dto/synthesize.dto.js';
+import { VoiceQueryDto } from './dto/voice-query.dto.js';
+import { TtsStatisticsService, type TtsStatisticsRow } from './tts-statistics.service.js';
+import { audioAnswer, jsonAnswer, streamAnswer, type TtsJsonAnswer } from './tts-response.js';
+import { TtsService, type TtsRequest } from './tts.service.js';
+import { VoicesService } from './voices.service.js';
+import { AppError } from '../common/app-error.js';
+
+export interface VoiceListing {
+  voices: Array<{
+    name: string;
+    engine: string;
+    engine_voice_id: string;
+    language: string;
+    gender: string;
+    description: string | null;
+  }>;
+  engines: EngineStatus[];
+}
+
+@ApiTags('tts')
+@RouterGate('core.tts')
+@Controller()
+export class TtsController {
+  constructor(
+    private readonly tts: TtsService,
+    private readonly voices: VoicesService,
+    private readonly engines: EngineRegistry,
+    private readonly statistics: TtsStatisticsService,
+    private readonly config: ConfigService,
+  ) {}
+
+  @Post(['tts', 'v1/tts'])
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Text to speech: audio bytes, or the JSON envelope with base64 audio (Accept: application/json or response_format: json)',
+  })
+  @ApiProduces(
+    'audio/wav',
+    'audio/mpeg',
+    'audio/opus',
+    'audio/aac',
+    'audio/flac',
+    'audio/pcm',
+    'application/json',
+  )
+  async synthesize(
+    @Body() body: SynthesizeDto,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<StreamableFile | Enveloped<TtsJsonAnswer>> {
+    const wantsJson =
+      body.response_format === 'json' || req.accepts(['audio/*', 'application/json']) === 'application/json';
+    const format: OutputFormat =
+      body.response_format && body.response_format !== 'json'
+        ? body.response_format
+        : (this.config.current.gen.defaultResponseFormat as OutputFormat);
+    const request: TtsRequest = {
+      text: body.text,
+      voice: body.voice,
+      model: body.model,
+      speed: body.speed,
+      pitch: body.pitch,
+      emotion: body.emotion,
+      temperature: body.temperature,
+      exaggeration: body.exaggeration,
+      cfgWeight: body.cfg_weight,
+      ssml: body.ssml,
+      format,
+      sampleRate: body.sample_rate,
+      timestamps: body.timestamps,
+    };
+    const signal = abortWhenClientLeaves(req, res);
+    if (body.stream && !wantsJson) return streamAnswer(res, await this.tts.synthesizeStream(request, signal));
+    if (body.stream && wantsJson) {
+      throw new AppError(
+        'VALIDATION_FAILED',
+        'stream: true sends audio bytes; it cannot be combined with a JSON answer.',
+      );
+    }
+    const result = await this.tts.synthesize(request, signal);
+    return wantsJson ? jsonAnswer(res, result) : audioAnswer(res, result);
+  }
+
+  @Get('tts/voices')
+  @ApiOperation({ summary: 'Voices (filter by language, gender, engine) and each engine’s availability' })
+  async listVoices(@Query() query: VoiceQueryDto): Promise<VoiceListing> {
+    const engines = await this.engines.statuses();
+    if (query.engine && !engines.some((engine) => engine.id === query.engine)) {
+      throw new AppError('VALIDATION_FAILED', `No engine '${query.engine}' is configured.`, {
+        fields: [
+          { field: 'engine', errors: [`engine must be one of: ${engines.map((e) => e.id).join(', ')}`] },
+        ],
+      });
+    }
+    const voices = await this.voices.list({
+      language: query.language?.toLowerCase(),
+      gender: query.gender,
+      engine: query.engine,
+    });
+    return {
+      voices: voices.map((voice) => ({
+        name: voice.friendlyName,
+        engine: voice.engine,
+        engine_voice_id: voice.engineVoiceId,
+        language: voice.language,
+        gender: voice.gender,
+        description: voice.description,
+      })),
+      engines,
+    };
+  }
+
+  @Get('tts/statistics')
+  @ApiOperation({
+    summary: 'Per voice and engine: requests, successes, failures, audio seconds, latency p50/p95',
+  })
+  async getStatistics(): Promise<{ rows: TtsStatisticsRow[] }> {
+    if (!this.config.current.routers.core.tts.enableStatistics) {
+      throw new AppError(
+        'FEATURE_DISABLED',
+        'TTS statistics are disabled (routers.core.tts.enable_statistics).',
+      );
+    }
+    return { rows: await this.statistics.perVoiceAndEngine() };
+  }
+}

@@ -1,0 +1,68 @@
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { AppError } from '../common/app-error.js';
+import { ROOT_LOGGER } from '../common/injection-tokens.js';
+import { ConfigService } from '../config/config.service.js';
+import { EngineRegistry } from '../engines/engine-registry.js';
+import type { VoiceEntity } from './voice.entity.js';
+import { type VoiceFilter, VoicesRepository } from './voices.repository.js';
+
+/** Voices clients can name, seeded from the engines, and how a name resolves to an engine voice. */
+@Injectable()
+export class VoicesService implements OnApplicationBootstrap {
+  private seeding?: Promise<void>;
+
+  constructor(
+    private readonly voices: VoicesRepository,
+    private readonly engines: EngineRegistry,
+    private readonly config: ConfigService,
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    void this.seedFromEngines();
+    this.config.onChange((next, previous) => {
+      if (JSON.stringify(next.engines.tts) !== JSON.stringify(previous.engines.tts))
+        void this.seedFromEngines();
+    });
+  }
+
+  /** Adds voices of every available engine to the table; concurrent callers share one run. */
+  seedFromEngines(): Promise<void> {
+    this.seeding ??= this.seedAll().finally(() => {
+      this.seeding = undefined;
+    });
+    return this.seeding;
+  }
+
+  list(filter: VoiceFilter): Promise<VoiceEntity[]> {
+    return this.voices.findActive(filter);
+  }
+
+  async resolve(friendlyName: string): Promise<VoiceEntity> {
+    await this.seeding;
+    const voice = await this.voices.findActiveByName(friendlyName);
+    if (!voice) {
+      throw new AppError('VOICE_NOT_FOUND', `No voice named '${friendlyName}'. GET /tts/voices lists them.`, {
+        voice: friendlyName,
+      });
+    }
+    return voice;
+  }
+
+  private async seedAll(): Promise<void> {
+    for (const status of await this.engines.statuses()) {
+      if (!status.available) continue;
+      const lease = this.engines.lease(status.id);
+      if ('unavailable' in lease) continue;
+      try {
+        const added = await this.voices.seed(status.id, await lease.engine.listVoices());
+        if (added > 0) this.logger.info({ engine: status.id, added }, 'voices seeded from engine');
+      } catch (error) {
+        this.logger.warn({ err: error, engine: status.id }, 'cannot seed voices from engine');
+      } finally {
+        lease.release();
+      }
+    }
+  }
+}
