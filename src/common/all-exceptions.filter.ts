@@ -112,6 +112,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
         return { status: 400, code: 'VALIDATION_FAILED', message: 'The request could not be read.' };
       }
     }
+    if (request.destroyed || request.socket.destroyed) {
+      // The client left mid-request and the work was cut short: expected, not a server fault.
+      this.logger.debug({ err: exception, path: request.path }, 'request abandoned by the client');
+      return { status: 499, code: 'REQUEST_CANCELLED', message: 'The client cancelled the request.' };
+    }
     this.logger.error({ err: exception, path: request.path, method: request.method }, 'unhandled error');
     return {
       status: 500,

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'VOICE_NOT_FOUND'
   | 'ENGINE_UNAVAILABLE'
   | 'ENGINE_FAILED'
+  | 'REQUEST_CANCELLED'
   | 'PAYLOAD_TOO_LARGE'
   | 'FORBIDDEN'
   | 'ROUTE_NOT_FOUND'
@@ -38,6 +39,9 @@ export function httpStatusOf(code: ErrorCode): number {
       return 413;
     case 'ENGINE_FAILED':
       return 502;
+    case 'REQUEST_CANCELLED':
+      // nginx's "client closed request": the client left, nobody reads this answer.
+      return 499;
     case 'SERVICE_NOT_READY':
     case 'ENGINE_UNAVAILABLE':
       return 503;

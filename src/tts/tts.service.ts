@@ -195,7 +195,7 @@ export class TtsService {
     } catch (error) {
       throw this.mapEngineError(error, plan.voice.friendlyName);
     }
-    if (signal.aborted) throw new AppError('ENGINE_FAILED', 'The request was cancelled.');
+    if (signal.aborted) throw new AppError('REQUEST_CANCELLED', 'The client cancelled the request.');
   }
 
   /** What the request asks for, checked, without touching an engine. */
@@ -313,7 +313,7 @@ export class TtsService {
           'Retry-After': '30',
         });
       case 'aborted':
-        return error;
+        return new AppError('REQUEST_CANCELLED', 'The client cancelled the request.');
       case 'transient':
       case 'failed':
         return new AppError('ENGINE_FAILED', `Engine '${error.engineId}' failed to synthesise the text.`);
