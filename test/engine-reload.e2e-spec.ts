@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
-import { probeAudio } from './support/ffprobe.js';
+import { probeAudio } from '../src/audio/testing/probe.js';
 import { startTestGateway, type TestGateway, waitFor } from './support/test-gateway.js';
 
 describe('engines rebuilt on a live config change', () => {
@@ -77,6 +77,6 @@ describe('engines rebuilt on a live config change', () => {
       body: JSON.stringify({ text: 'Back again.' }),
     });
     assert.equal(wav.status, 200);
-    assert.ok((await probeAudio(Buffer.from(await wav.arrayBuffer()))).durationSeconds > 0.3);
+    assert.ok((await probeAudio(Buffer.from(await wav.arrayBuffer()))).decodedSeconds > 0.3);
   });
 });

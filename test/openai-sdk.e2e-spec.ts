@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import request from 'supertest';
-import { probeAudio } from './support/ffprobe.js';
+import { probeAudio } from '../src/audio/testing/probe.js';
 import { startTestGateway, type TestGateway, waitFor } from './support/test-gateway.js';
 import { ESPEAK_TEST_CONFIG } from './support/espeak-config.js';
 
@@ -29,7 +29,7 @@ describe('the official openai SDK against /v1', () => {
     const bytes = Buffer.from(await response.arrayBuffer());
     const probed = await probeAudio(bytes);
     assert.equal(probed.codec, 'mp3');
-    assert.ok(probed.durationSeconds > 0.5 && probed.durationSeconds < 5);
+    assert.ok(probed.decodedSeconds > 0.5 && probed.decodedSeconds < 5);
   });
 
   it('honours response_format and speed', async () => {
@@ -47,8 +47,8 @@ describe('the official openai SDK against /v1', () => {
       response_format: 'wav',
       speed: 2,
     });
-    const slowSeconds = (await probeAudio(Buffer.from(await slow.arrayBuffer()))).durationSeconds;
-    const fastSeconds = (await probeAudio(Buffer.from(await fast.arrayBuffer()))).durationSeconds;
+    const slowSeconds = (await probeAudio(Buffer.from(await slow.arrayBuffer()))).decodedSeconds;
+    const fastSeconds = (await probeAudio(Buffer.from(await fast.arrayBuffer()))).decodedSeconds;
     assert.ok(slowSeconds > fastSeconds * 2, `${slowSeconds} vs ${fastSeconds}`);
   });
 

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import { parseDocument } from 'yaml';
 import { ESPEAK_TEST_CONFIG } from './support/espeak-config.js';
-import { probeAudio } from './support/ffprobe.js';
+import { probeAudio } from '../src/audio/testing/probe.js';
 import { startTestGateway, type TestGateway, waitFor } from './support/test-gateway.js';
 
 const SENTENCE = 'Hello from the speech gateway. This is a test.';
@@ -49,8 +49,8 @@ describe('POST /tts with the espeak-ng engine', () => {
     assert.equal(probed.codec, 'pcm_s16le');
     assert.equal(probed.sampleRate, 22050);
     assert.equal(probed.channels, 1);
-    assertPlausibleDuration(probed.durationSeconds, SENTENCE);
-    assert.ok(Math.abs(Number(response.headers.get('x-audio-duration')) - probed.durationSeconds) < 0.05);
+    assertPlausibleDuration(probed.decodedSeconds, SENTENCE);
+    assert.ok(Math.abs(Number(response.headers.get('x-audio-duration')) - probed.decodedSeconds) < 0.05);
   });
 
   const FORMATS: Array<[string, string, string | undefined]> = [
@@ -67,11 +67,11 @@ describe('POST /tts with the espeak-ng engine', () => {
       const probed = rawFormat
         ? {
             codec: 'pcm_s16le',
-            durationSeconds: bytes.length / 2 / Number(response.headers.get('x-sample-rate')),
+            decodedSeconds: bytes.length / 2 / Number(response.headers.get('x-sample-rate')),
           }
         : await probeAudio(bytes);
       assert.equal(probed.codec, codec);
-      assertPlausibleDuration(probed.durationSeconds, SENTENCE);
+      assertPlausibleDuration(probed.decodedSeconds, SENTENCE);
     });
   }
 
@@ -95,7 +95,7 @@ describe('POST /tts with the espeak-ng engine', () => {
     assert.equal(data.sample_rate, 22050);
     assert.equal(data.text_length, 'Hello world. This is a test.'.length);
     const probed = await probeAudio(Buffer.from(data.audio_base64, 'base64'));
-    assert.ok(Math.abs(probed.durationSeconds - data.duration_seconds) < 0.05);
+    assert.ok(Math.abs(probed.decodedSeconds - data.duration_seconds) < 0.05);
     const words = data.words as Array<{ word: string; start: number; end: number }>;
     assert.deepEqual(
       words.map((w) => w.word.replace(/[^A-Za-z]/g, '')),
@@ -213,7 +213,7 @@ describe('POST /tts with the espeak-ng engine', () => {
     }
     const lastAt = performance.now() - started;
     const probed = await probeAudio(Buffer.concat(parts));
-    assertPlausibleDuration(probed.durationSeconds, text);
+    assertPlausibleDuration(probed.decodedSeconds, text);
     assert.ok(
       firstAt < lastAt / 2,
       `first bytes at ${firstAt.toFixed(0)} ms, last at ${lastAt.toFixed(0)} ms`,
@@ -228,7 +228,7 @@ describe('POST /tts with the espeak-ng engine', () => {
         response_format: format,
       });
       assert.equal(response.status, 200);
-      const seconds = format === 'wav' ? (await probeAudio(bytes)).durationSeconds : bytes.length / 2 / 22050;
+      const seconds = format === 'wav' ? (await probeAudio(bytes)).decodedSeconds : bytes.length / 2 / 22050;
       assertPlausibleDuration(seconds, `${SENTENCE} ${SENTENCE}`);
     }
   });
