@@ -13,7 +13,11 @@ describe('engines rebuilt on a live config change', () => {
         engines: { tts: [{ id: 'espeak', type: 'espeak', options: { backend: 'wasm', workers: 1 } }] },
       },
     });
-    await waitFor(async () => (await request(t.url).get('/tts/voices?language=en-us')).body.data?.voices?.length > 0, 'voices seeded', 60_000);
+    await waitFor(
+      async () => (await request(t.url).get('/tts/voices?language=en-us')).body.data?.voices?.length > 0,
+      'voices seeded',
+      60_000,
+    );
   });
   after(() => t.close());
 
@@ -34,9 +38,14 @@ describe('engines rebuilt on a live config change', () => {
     // The stream holds the engine now; replace it (a changed entry is rebuilt).
     await request(t.url)
       .patch('/config')
-      .send({ engines: { tts: [{ id: 'espeak', type: 'espeak', options: { backend: 'wasm', workers: 2 } }] } })
+      .send({
+        engines: { tts: [{ id: 'espeak', type: 'espeak', options: { backend: 'wasm', workers: 2 } }] },
+      })
       .expect(200);
-    const fresh = await request(t.url).post('/tts').set('Accept', 'application/json').send({ text: 'Served by the new engine.' });
+    const fresh = await request(t.url)
+      .post('/tts')
+      .set('Accept', 'application/json')
+      .send({ text: 'Served by the new engine.' });
     assert.equal(fresh.status, 200);
 
     for (;;) {
@@ -57,19 +66,25 @@ describe('engines rebuilt on a live config change', () => {
   it('reports an engine with invalid options as unavailable, naming the option, and recovers', async () => {
     await request(t.url)
       .patch('/config')
-      .send({ engines: { tts: [{ id: 'espeak', type: 'espeak', options: { backend: 'wasm', workers: 99 } }] } })
+      .send({
+        engines: { tts: [{ id: 'espeak', type: 'espeak', options: { backend: 'wasm', workers: 99 } }] },
+      })
       .expect(200);
     const voices = await request(t.url).get('/tts/voices').expect(200);
     const espeak = voices.body.data.engines[0];
     assert.equal(espeak.available, false);
     assert.match(espeak.reason, /workers/);
-    const res = await request(t.url).post('/tts').send({ text: `Unavailable ${performance.now()}` });
+    const res = await request(t.url)
+      .post('/tts')
+      .send({ text: `Unavailable ${performance.now()}` });
     assert.equal(res.status, 503);
     assert.equal(res.body.metadata.error_code, 'ENGINE_UNAVAILABLE');
 
     await request(t.url)
       .patch('/config')
-      .send({ engines: { tts: [{ id: 'espeak', type: 'espeak', options: { backend: 'wasm', workers: 1 } }] } })
+      .send({
+        engines: { tts: [{ id: 'espeak', type: 'espeak', options: { backend: 'wasm', workers: 1 } }] },
+      })
       .expect(200);
     const wav = await fetch(`${t.url}/tts`, {
       method: 'POST',

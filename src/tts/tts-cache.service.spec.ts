@@ -28,7 +28,10 @@ describe('TtsCacheService', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sg-cache-'));
     // 0.01 MB = 10,485 bytes: room for two 4 KB results, not three.
-    await writeFile(join(dir, 'config.yaml'), 'routers:\n  core:\n    tts:\n      cache: { enabled: true, max_size_mb: 0.01 }\n');
+    await writeFile(
+      join(dir, 'config.yaml'),
+      'routers:\n  core:\n    tts:\n      cache: { enabled: true, max_size_mb: 0.01 }\n',
+    );
     config = await ConfigService.load(join(dir, 'config.yaml'), {});
     runtime = {
       version: 'test',
