@@ -8,6 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { runAudioBenchmark } from './audio.bench.js';
 import { runEmbeddedDatabaseBenchmark } from './embedded-db.bench.js';
+import { runEspeakBenchmark } from './espeak.bench.js';
 import { runHealthBenchmark } from './health.bench.js';
 import { runTtsBenchmark } from './tts.bench.js';
 
@@ -21,6 +22,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'embedded database vs the real PostgreSQL', run: runEmbeddedDatabaseBenchmark },
   { name: 'POST /tts: app vs direct engine, cached vs bare, streaming', run: runTtsBenchmark },
   { name: 'audio encoding: system vs npm ffmpeg', run: runAudioBenchmark },
+  { name: 'espeak-ng: WASM worker pool vs native CLI', run: runEspeakBenchmark },
 ];
 
 let failed = 0;

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { ESPEAK_SAMPLE_RATE } from './espeak-params.js';
 import { FifoLimiter, LimiterAbortError } from './fifo-limiter.js';
-import { pcmFromEspeakWav } from './wav-pcm.js';
+import { decodeWav } from '../../../audio/wav.js';
 
 /** What the installed program offers, learned once from `espeak-ng --voices`. */
 export type NativeProbe = { found: true; voices: ReadonlySet<string> } | { found: false; reason: string };
@@ -93,7 +93,7 @@ export class EspeakNativeCli {
           `espeak-ng exited with ${run.code ?? run.signal}: ${run.stderr.trim()}`,
         );
       }
-      const pcm = pcmFromEspeakWav(run.stdout);
+      const pcm = decodeWav(run.stdout);
       if (pcm.sampleRate !== ESPEAK_SAMPLE_RATE) {
         throw new NativeCliError('failed', `espeak-ng wrote ${pcm.sampleRate} Hz audio`);
       }

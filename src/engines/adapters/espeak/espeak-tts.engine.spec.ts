@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { pino } from 'pino';
@@ -260,6 +263,37 @@ describe('EspeakTtsEngine failures', () => {
       await Promise.all([native.dispose(), auto.dispose()]);
     }
   });
+
+  it(
+    'auto gives only inputs of 300+ characters to the native program',
+    { skip: !NATIVE_INSTALLED },
+    async () => {
+      // A wrapper that records each call, then runs the real program.
+      const dir = await mkdtemp(join(tmpdir(), 'sg-espeak-auto-'));
+      const calls = join(dir, 'calls');
+      const wrapper = join(dir, 'espeak-ng');
+      await writeFile(wrapper, `#!/bin/sh\necho call >> '${calls}'\nexec /usr/bin/espeak-ng "$@"\n`, {
+        mode: 0o755,
+      });
+      const engine = makeEngine({ backend: 'auto', native_binary: wrapper, warmup_texts: 0 });
+      const callCount = async () =>
+        (await readFile(calls, 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
+      try {
+        await engine.health();
+        const before = await callCount();
+        await engine.synthesize({ text: 'A short sentence for the warm pool.', voiceId: 'en-us' }, never);
+        assert.equal(await callCount(), before, 'short input stays in the WASM pool');
+        await engine.synthesize(
+          { text: 'A long passage for the native program. '.repeat(10), voiceId: 'en-us' },
+          never,
+        );
+        assert.equal(await callCount(), before + 1, 'long input goes to the program');
+      } finally {
+        await engine.dispose();
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('native serves word timings and voices it lacks through WASM', { skip: !NATIVE_INSTALLED }, async () => {
     const engine = makeEngine({ backend: 'native', warmup_texts: 0 });

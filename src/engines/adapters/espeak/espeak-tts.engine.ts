@@ -47,6 +47,9 @@ export interface EspeakEngineDependencies {
  * engine for `wasm`, and on first need otherwise (listVoices, health, word timings: in
  * practice when the gateway seeds its voices at boot).
  */
+/** Shortest input `backend: auto` gives to the native program (the measured crossover). */
+const AUTO_NATIVE_MIN_CHARS = 300;
+
 export class EspeakTtsEngine implements TtsEngine {
   readonly type = 'espeak';
   private pool?: EspeakWasmPool;
@@ -126,7 +129,7 @@ export class EspeakTtsEngine implements TtsEngine {
       };
     }
     const input = ssml ? request.text : escapeXml(request.text);
-    const native = await this.nativeFor(voice, signal);
+    const native = await this.nativeFor(voice, input.length, signal);
     const samples = native
       ? await this.run(() => native.synthesize({ ...settings, input }, signal))
       : (await this.run(() => pool.synthesize({ ...settings, input, collectEvents: false }, signal))).samples;
@@ -225,8 +228,15 @@ export class EspeakTtsEngine implements TtsEngine {
   }
 
   /** The program, when it should serve this voice; undefined means WASM. */
-  private async nativeFor(voice: CatalogVoice, signal: AbortSignal): Promise<EspeakNativeCli | undefined> {
+  private async nativeFor(
+    voice: CatalogVoice,
+    inputLength: number,
+    signal: AbortSignal,
+  ): Promise<EspeakNativeCli | undefined> {
     if (!this.native) return undefined;
+    // Measured (bench/espeak.bench.ts): a spawn costs more than the warm pool below ~300
+    // characters and stalls the event loop, so `auto` sends only long inputs to the program.
+    if (this.options.backend === 'auto' && inputLength < AUTO_NATIVE_MIN_CHARS) return undefined;
     const probe = await this.native.probe();
     if (signal.aborted) throw abortedError(this.id);
     if (!probe.found) {
