@@ -7,10 +7,16 @@ import { EngineRegistry } from '../engines/engine-registry.js';
 import type { VoiceEntity } from './voice.entity.js';
 import { type VoiceFilter, VoicesRepository } from './voices.repository.js';
 
+/** How long a resolved voice is reused; edits of the voices table show within this time. */
+const VOICE_CACHE_TTL_MS = 5000;
+const VOICE_CACHE_MAX = 1000;
+
 /** Voices clients can name, seeded from the engines, and how a name resolves to an engine voice. */
 @Injectable()
 export class VoicesService implements OnApplicationBootstrap {
   private seeding?: Promise<void>;
+  /** Recent name lookups; a synthesis should not cost a database round trip for its voice. */
+  private readonly recent = new Map<string, { voice: VoiceEntity; until: number }>();
 
   constructor(
     private readonly voices: VoicesRepository,
@@ -41,7 +47,14 @@ export class VoicesService implements OnApplicationBootstrap {
 
   async resolve(friendlyName: string): Promise<VoiceEntity> {
     await this.seeding;
+    const now = Date.now();
+    const remembered = this.recent.get(friendlyName);
+    if (remembered && remembered.until > now) return remembered.voice;
     const voice = await this.voices.findActiveByName(friendlyName);
+    if (voice) {
+      if (this.recent.size >= VOICE_CACHE_MAX) this.recent.clear();
+      this.recent.set(friendlyName, { voice, until: now + VOICE_CACHE_TTL_MS });
+    }
     if (!voice) {
       throw new AppError('VOICE_NOT_FOUND', `No voice named '${friendlyName}'. GET /tts/voices lists them.`, {
         voice: friendlyName,
@@ -51,6 +64,7 @@ export class VoicesService implements OnApplicationBootstrap {
   }
 
   private async seedAll(): Promise<void> {
+    this.recent.clear();
     for (const status of await this.engines.statuses()) {
       if (!status.available) continue;
       const lease = this.engines.lease(status.id);
