@@ -1,4 +1,5 @@
 import { espeakTtsEngineFactory } from './adapters/espeak/espeak.factory.js';
+import { openAiTtsEngineFactory } from './adapters/openai/openai.factory.js';
 import type { EngineFactory } from './ports/engine-factory.js';
 import type { TtsEngine } from './ports/tts-engine.js';
 
@@ -6,4 +7,7 @@ import type { TtsEngine } from './ports/tts-engine.js';
  * Every TTS adapter type the gateway knows. Adding an adapter: write it under
  * engines/adapters/<name>/ and add its factory here — the only place that lists them.
  */
-export const TTS_ENGINE_FACTORIES: ReadonlyArray<EngineFactory<TtsEngine>> = [espeakTtsEngineFactory];
+export const TTS_ENGINE_FACTORIES: ReadonlyArray<EngineFactory<TtsEngine>> = [
+  espeakTtsEngineFactory,
+  openAiTtsEngineFactory,
+];
