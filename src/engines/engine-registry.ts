@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { BOOT_OPTIONS, ROOT_LOGGER } from '../common/injection-tokens.js';
-import type { AppConfig, EngineEntryConfig } from '../config/config.schema.js';
+import type { AppConfig, EngineEntryConfig, ResilienceConfig } from '../config/config.schema.js';
 import { ConfigService } from '../config/config.service.js';
 import type { GatewayRuntimeInfo } from '../gateway-runtime-info.js';
 import type { EngineFactory } from './ports/engine-factory.js';
 import type { EngineKind } from './ports/engine-health.js';
 import type { TtsEngine } from './ports/tts-engine.js';
+import { ResilientTtsEngine } from './resilience/resilient-tts-engine.js';
 import { TTS_ENGINE_FACTORIES } from './tts-engine-factories.js';
 
 /** What /tts/voices and /health say about one configured engine. */
@@ -37,8 +38,9 @@ export interface EngineLease {
   release(): void;
 }
 
-function hashOf(entry: EngineEntryConfig): string {
-  return createHash('sha256').update(JSON.stringify(entry)).digest('hex');
+/** An engine is rebuilt when its entry or the resilience settings it runs under change. */
+function hashOf(entry: EngineEntryConfig, resilience: ResilienceConfig): string {
+  return createHash('sha256').update(JSON.stringify({ entry, resilience })).digest('hex');
 }
 
 /**
@@ -139,13 +141,13 @@ export class EngineRegistry implements OnModuleInit, OnApplicationShutdown {
   private rebuild(config: AppConfig): void {
     const next = new Map<string, BuiltEngine>();
     for (const entry of config.engines.tts) {
-      const hash = hashOf(entry);
+      const hash = hashOf(entry, config.resilience);
       const existing = this.engines.get(entry.id);
       if (existing && existing.hash === hash) {
         next.set(entry.id, existing);
         continue;
       }
-      next.set(entry.id, this.build(entry, hash));
+      next.set(entry.id, this.build(entry, hash, config.resilience));
     }
     for (const [id, built] of this.engines) {
       if (next.get(id) !== built) this.retire(built);
@@ -153,7 +155,7 @@ export class EngineRegistry implements OnModuleInit, OnApplicationShutdown {
     this.engines = next;
   }
 
-  private build(entry: EngineEntryConfig, hash: string): BuiltEngine {
+  private build(entry: EngineEntryConfig, hash: string, resilience: ResilienceConfig): BuiltEngine {
     const factory = this.factories.get(entry.type);
     const built: BuiltEngine = {
       entry,
@@ -171,9 +173,12 @@ export class EngineRegistry implements OnModuleInit, OnApplicationShutdown {
     }
     if (!entry.enabled) return built;
     try {
-      built.engine = factory.create(
-        { id: entry.id, options: entry.options },
-        { logger: this.logger.child({ engine: entry.id }), folders: this.runtime.folders },
+      const logger = this.logger.child({ engine: entry.id });
+      // Every engine runs behind its own policy (timeout, retry, breaker, bulkhead); callers cannot tell.
+      built.engine = new ResilientTtsEngine(
+        factory.create({ id: entry.id, options: entry.options }, { logger, folders: this.runtime.folders }),
+        resilience,
+        { logger },
       );
       this.logger.info({ engine: entry.id, type: entry.type }, 'engine built');
     } catch (error) {
