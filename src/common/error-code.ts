@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'TEXT_TOO_LONG'
   | 'VOICE_NOT_FOUND'
   | 'ENGINE_UNAVAILABLE'
+  | 'ENGINE_BUSY'
   | 'ENGINE_FAILED'
   | 'REQUEST_CANCELLED'
   | 'PAYLOAD_TOO_LARGE'
@@ -44,6 +45,7 @@ export function httpStatusOf(code: ErrorCode): number {
       return 499;
     case 'SERVICE_NOT_READY':
     case 'ENGINE_UNAVAILABLE':
+    case 'ENGINE_BUSY':
       return 503;
     case 'CONFIG_WRITE_FAILED':
     case 'INTERNAL_ERROR':

@@ -13,6 +13,7 @@ import { joinClips, prepareStreamChunk } from '../audio/clip-joiner.js';
 import { EngineRegistry, type EngineLease } from '../engines/engine-registry.js';
 import { type AudioClip, clipDurationSeconds, type WordTiming } from '../engines/ports/audio-clip.js';
 import { EngineError } from '../engines/ports/engine-error.js';
+import { CircuitOpenError, EngineBusyError } from '../engines/resilience/resilience-errors.js';
 import type { SynthesisRequest, TtsParam } from '../engines/ports/tts-engine.js';
 import { mapInOrder } from './ordered-pool.js';
 import { splitIntoChunks } from './text-chunker.js';
@@ -303,6 +304,22 @@ export class TtsService {
 
   private mapEngineError(error: unknown, voice: string): unknown {
     if (!(error instanceof EngineError)) return error;
+    if (error instanceof EngineBusyError) {
+      return new AppError(
+        'ENGINE_BUSY',
+        `Engine '${error.engineId}' is at its concurrency limit (resilience.bulkhead); try again shortly.`,
+        { engine: error.engineId },
+        { 'Retry-After': String(error.retryAfterSeconds) },
+      );
+    }
+    if (error instanceof CircuitOpenError) {
+      return new AppError(
+        'ENGINE_UNAVAILABLE',
+        `Engine '${error.engineId}' failed repeatedly; its circuit breaker is open.`,
+        { engine: error.engineId, reason: 'circuit breaker open' },
+        { 'Retry-After': String(Math.max(1, Math.ceil(error.retryAfterSeconds))) },
+      );
+    }
     switch (error.kind) {
       case 'voice_not_found':
         return new AppError('VOICE_NOT_FOUND', `The engine no longer has voice '${voice}'.`, { voice });
