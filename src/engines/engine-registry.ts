@@ -8,6 +8,7 @@ import type { GatewayRuntimeInfo } from '../gateway-runtime-info.js';
 import type { EngineFactory } from './ports/engine-factory.js';
 import type { EngineKind } from './ports/engine-health.js';
 import type { TtsEngine } from './ports/tts-engine.js';
+import type { EngineResilienceStatsSnapshot } from './resilience/engine-resilience-stats.js';
 import { ResilientTtsEngine } from './resilience/resilient-tts-engine.js';
 import { TTS_ENGINE_FACTORIES } from './tts-engine-factories.js';
 
@@ -125,6 +126,27 @@ export class EngineRegistry implements OnModuleInit, OnApplicationShutdown {
         };
       }),
     );
+  }
+
+  /** Breaker state and counters of every built engine, best first. */
+  resilienceStats(): Array<{ id: string; stats: EngineResilienceStatsSnapshot }> {
+    return this.ids().flatMap((id) => {
+      const engine = this.engines.get(id)?.engine;
+      return engine instanceof ResilientTtsEngine ? [{ id, stats: engine.stats() }] : [];
+    });
+  }
+
+  /**
+   * Starts an engine afresh (closed breaker, zeroed counters) the same way a config edit
+   * would: requests holding the old instance finish on it. False when no such engine.
+   */
+  reset(id: string): boolean {
+    const built = this.engines.get(id);
+    if (!built) return false;
+    this.retire(built);
+    this.engines.set(id, this.build(built.entry, built.hash, this.config.current.resilience));
+    this.logger.info({ engine: id }, 'engine reset by an operator');
+    return true;
   }
 
   private gateReason(built: BuiltEngine): string | null {

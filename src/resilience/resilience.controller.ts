@@ -1,0 +1,94 @@
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AppError } from '../common/app-error.js';
+import { Enveloped } from '../common/envelope.js';
+import { configToDocument } from '../config/config.loader.js';
+import { ConfigService } from '../config/config.service.js';
+import { EngineRegistry } from '../engines/engine-registry.js';
+import type { EngineResilienceStatsSnapshot } from '../engines/resilience/engine-resilience-stats.js';
+
+interface BreakerStatus {
+  name: string;
+  state: EngineResilienceStatsSnapshot['breaker']['state'];
+  transitions: EngineResilienceStatsSnapshot['breaker']['transitions'];
+  rejections: EngineResilienceStatsSnapshot['rejections'];
+}
+
+function breakerOf(id: string, stats: EngineResilienceStatsSnapshot): BreakerStatus {
+  return {
+    name: id,
+    state: stats.breaker.state,
+    transitions: stats.breaker.transitions,
+    rejections: stats.rejections,
+  };
+}
+
+/**
+ * What the per-engine policies are doing: breaker states, counters and latency, and the
+ * settings they run under. (Admin-only once API keys land; until then as open as /config.)
+ */
+@ApiTags('resilience')
+@Controller()
+export class ResilienceController {
+  constructor(
+    private readonly engines: EngineRegistry,
+    private readonly config: ConfigService,
+  ) {}
+
+  @Get('circuit-breakers/status')
+  @ApiOperation({ summary: 'Every engine’s circuit breaker: state, recent transitions, rejections' })
+  allBreakers(): { breakers: BreakerStatus[] } {
+    return { breakers: this.engines.resilienceStats().map(({ id, stats }) => breakerOf(id, stats)) };
+  }
+
+  @Get('circuit-breakers/:name/status')
+  @ApiOperation({ summary: 'One engine’s circuit breaker' })
+  oneBreaker(@Param('name') name: string): BreakerStatus {
+    const found = this.engines.resilienceStats().find(({ id }) => id === name);
+    if (!found) throw new AppError('NOT_FOUND', `No engine '${name}' is running.`);
+    return breakerOf(found.id, found.stats);
+  }
+
+  @Post('circuit-breakers/:name/reset')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Restart an engine with a closed breaker and zeroed counters' })
+  reset(@Param('name') name: string): Enveloped<BreakerStatus> {
+    if (!this.engines.reset(name)) throw new AppError('NOT_FOUND', `No engine '${name}' is configured.`);
+    const found = this.engines.resilienceStats().find(({ id }) => id === name);
+    if (!found)
+      throw new AppError('NOT_FOUND', `Engine '${name}' could not be started; see GET /tts/voices.`);
+    return new Enveloped(breakerOf(found.id, found.stats), `Engine '${name}' was reset.`);
+  }
+
+  @Get('resilience/status')
+  @ApiOperation({ summary: 'The resilience settings in force and each engine’s breaker state' })
+  status(): { settings: unknown; engines: Array<{ id: string; breaker: string }> } {
+    return {
+      settings: configToDocument(this.config.current)['resilience'],
+      engines: this.engines.resilienceStats().map(({ id, stats }) => ({ id, breaker: stats.breaker.state })),
+    };
+  }
+
+  @Get('resilience/metrics')
+  @ApiOperation({
+    summary:
+      'Per engine: calls, successes, failures, timeouts, retries, rejections, transitions, latency p50/p95/p99',
+  })
+  metrics(): { engines: Array<{ id: string } & EngineResilienceStatsSnapshot> } {
+    return { engines: this.engines.resilienceStats().map(({ id, stats }) => ({ id, ...stats })) };
+  }
+
+  /** Same validation and write path as PATCH /config, limited to the `resilience:` section. */
+  @Post('resilience/config')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Change resilience settings (merge patch of the resilience: section); engines are rebuilt',
+  })
+  async updateConfig(@Body() body: unknown): Promise<Enveloped<unknown>> {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new AppError('VALIDATION_FAILED', 'The body must be a JSON object of resilience settings.');
+    }
+    await this.config.patch({ resilience: body });
+    return new Enveloped(configToDocument(this.config.current)['resilience'], 'Resilience settings applied.');
+  }
+}
