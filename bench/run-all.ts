@@ -10,6 +10,7 @@ import { runAudioBenchmark } from './audio.bench.js';
 import { runEmbeddedDatabaseBenchmark } from './embedded-db.bench.js';
 import { runEspeakBenchmark } from './espeak.bench.js';
 import { runHealthBenchmark } from './health.bench.js';
+import { runResilienceBenchmark } from './resilience.bench.js';
 import { runTtsBenchmark } from './tts.bench.js';
 
 interface Benchmark {
@@ -23,6 +24,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'POST /tts: app vs direct engine, cached vs bare, streaming', run: runTtsBenchmark },
   { name: 'audio encoding: system vs npm ffmpeg', run: runAudioBenchmark },
   { name: 'espeak-ng: WASM worker pool vs native CLI', run: runEspeakBenchmark },
+  { name: 'resilience policy: wrapped vs bare engine call', run: runResilienceBenchmark },
 ];
 
 let failed = 0;
