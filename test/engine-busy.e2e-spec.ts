@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
-import { startTestGateway, type TestGateway, waitFor } from './support/test-gateway.js';
+import { startTestGateway, type TestGateway, waitForVoices } from './support/test-gateway.js';
 
 describe('an engine at its bulkhead limit', () => {
   let t: TestGateway;
@@ -14,11 +14,7 @@ describe('an engine at its bulkhead limit', () => {
         engines: { tts: [{ id: 'espeak', type: 'espeak', options: { backend: 'wasm', workers: 1 } }] },
       },
     });
-    await waitFor(
-      async () => (await request(t.url).get('/tts/voices?language=en-us')).body.data?.voices?.length > 0,
-      'voices seeded',
-      60_000,
-    );
+    await waitForVoices(t.url);
   });
   after(() => t.close());
 

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import request from 'supertest';
 import { probeAudio } from '../src/audio/testing/probe.js';
-import { startTestGateway, type TestGateway, waitFor } from './support/test-gateway.js';
+import { startTestGateway, type TestGateway, waitForVoices } from './support/test-gateway.js';
 import { ESPEAK_TEST_CONFIG } from './support/espeak-config.js';
 
 describe('the official openai SDK against /v1', () => {
@@ -11,11 +11,7 @@ describe('the official openai SDK against /v1', () => {
   let client: OpenAI;
   before(async () => {
     t = await startTestGateway({ config: ESPEAK_TEST_CONFIG });
-    await waitFor(
-      async () => (await request(t.url).get('/tts/voices?language=en-us')).body.data?.voices?.length > 0,
-      'voices seeded',
-      60_000,
-    );
+    await waitForVoices(t.url);
     client = new OpenAI({ baseURL: `${t.url}/v1`, apiKey: 'not-checked-yet', maxRetries: 0 });
   });
   after(() => t.close());

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import { ESPEAK_TEST_CONFIG } from './support/espeak-config.js';
-import { startTestGateway, type TestGateway, waitFor } from './support/test-gateway.js';
+import { startTestGateway, type TestGateway, waitForVoices } from './support/test-gateway.js';
 
 describe('resilience endpoints', () => {
   let t: TestGateway;
@@ -10,11 +10,7 @@ describe('resilience endpoints', () => {
     t = await startTestGateway({
       config: { ...ESPEAK_TEST_CONFIG, routers: { core: { tts: { cache: { enabled: false } } } } },
     });
-    await waitFor(
-      async () => (await request(t.url).get('/tts/voices?language=en-us')).body.data?.voices?.length > 0,
-      'voices seeded',
-      60_000,
-    );
+    await waitForVoices(t.url);
   });
   after(() => t.close());
 

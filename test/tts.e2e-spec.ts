@@ -5,7 +5,7 @@ import request from 'supertest';
 import { parseDocument } from 'yaml';
 import { ESPEAK_TEST_CONFIG } from './support/espeak-config.js';
 import { probeAudio } from '../src/audio/testing/probe.js';
-import { startTestGateway, type TestGateway, waitFor } from './support/test-gateway.js';
+import { startTestGateway, type TestGateway, waitFor, waitForVoices } from './support/test-gateway.js';
 
 const SENTENCE = 'Hello from the speech gateway. This is a test.';
 
@@ -32,11 +32,7 @@ describe('POST /tts with the espeak-ng engine', () => {
     t = await startTestGateway({
       config: { ...ESPEAK_TEST_CONFIG, routers: { core: { tts: { max_text_length: 8000 } } } },
     });
-    await waitFor(
-      async () => (await request(t.url).get('/tts/voices?language=en-us')).body.data?.voices?.length > 0,
-      'voices seeded',
-      60_000,
-    );
+    await waitForVoices(t.url);
   });
   after(() => t.close());
 
@@ -261,11 +257,7 @@ describe('GET /tts/voices and /tts/statistics', () => {
   let t: TestGateway;
   before(async () => {
     t = await startTestGateway({ config: ESPEAK_TEST_CONFIG });
-    await waitFor(
-      async () => (await request(t.url).get('/tts/voices')).body.data?.voices?.length > 100,
-      'voices seeded',
-      60_000,
-    );
+    await waitForVoices(t.url, 'engine=espeak', 100);
   });
   after(() => t.close());
 

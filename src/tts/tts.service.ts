@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppError } from '../common/app-error.js';
 import { RequestContextStore } from '../common/request-context.js';
+import type { GenerationConfig } from '../config/config.schema.js';
 import { ConfigService } from '../config/config.service.js';
 import { AudioTranscoder } from '../audio/audio-transcoder.js';
 import {
@@ -72,6 +73,18 @@ const PARAMS: Array<{ field: keyof TtsRequest; name: string; param: TtsParam }> 
   { field: 'cfgWeight', name: 'cfg_weight', param: 'cfg_weight' },
   { field: 'ssml', name: 'ssml', param: 'ssml' },
 ];
+
+/** The request's generation knobs with the `gen:` defaults filled in. */
+function generationParams(request: TtsRequest, gen: GenerationConfig) {
+  return {
+    speed: request.speed ?? gen.defaultSpeedFactor,
+    pitch: request.pitch,
+    emotion: request.emotion,
+    temperature: request.temperature ?? gen.defaultTemperature,
+    exaggeration: request.exaggeration ?? gen.defaultExaggeration,
+    cfgWeight: request.cfgWeight ?? gen.defaultCfgWeight,
+  };
+}
 
 interface Resolved {
   text: string;
@@ -227,12 +240,7 @@ export class TtsService {
       engine: voice.engine,
       voice: voice.engineVoiceId,
       text,
-      speed: request.speed ?? gen.defaultSpeedFactor,
-      pitch: request.pitch,
-      emotion: request.emotion,
-      temperature: request.temperature ?? gen.defaultTemperature,
-      exaggeration: request.exaggeration ?? gen.defaultExaggeration,
-      cfgWeight: request.cfgWeight ?? gen.defaultCfgWeight,
+      ...generationParams(request, gen),
       ssml: request.ssml === true,
       timestamps: request.timestamps === true,
       model: request.model,
@@ -266,12 +274,7 @@ export class TtsService {
     if (request.timestamps && !capabilities.wordTimestamps) ignoredParams.push('timestamps');
     const base: Omit<SynthesisRequest, 'text'> = {
       voiceId: voice.engineVoiceId,
-      speed: request.speed ?? gen.defaultSpeedFactor,
-      pitch: request.pitch,
-      emotion: request.emotion,
-      temperature: request.temperature ?? gen.defaultTemperature,
-      exaggeration: request.exaggeration ?? gen.defaultExaggeration,
-      cfgWeight: request.cfgWeight ?? gen.defaultCfgWeight,
+      ...generationParams(request, gen),
       ssml: request.ssml === true && supported.has('ssml'),
       wordTimestamps: request.timestamps === true,
     };

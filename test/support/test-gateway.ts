@@ -176,3 +176,15 @@ export async function requestJson<T = Record<string, unknown>>(
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : null) as T };
 }
+
+/** Waits until the gateway has seeded its engines' voices (done in the background at start). */
+export async function waitForVoices(url: string, query = 'language=en-us', atLeast = 1): Promise<void> {
+  await waitFor(
+    async () => {
+      const body = (await requestJson<{ data?: { voices?: unknown[] } }>(`${url}/tts/voices?${query}`)).body;
+      return (body.data?.voices?.length ?? 0) >= atLeast;
+    },
+    `voices (${query}) seeded`,
+    60_000,
+  );
+}
