@@ -9,7 +9,7 @@ import { type FfmpegOutput, inputArgs, outputArgs } from './encoder-args.js';
 import { locateFfmpeg } from './ffmpeg-locator.js';
 import { runFfmpeg, streamFfmpeg } from './ffmpeg-process.js';
 import { pcmBytes, samplesFromPcm } from './pcm.js';
-import { ProcessLimiter } from './process-limiter.js';
+import { ConcurrencyLimiter } from '../common/concurrency-limiter.js';
 import { encodeWav, wavHeaderForStream } from './wav.js';
 
 export interface TranscoderOptions {
@@ -76,13 +76,13 @@ async function* pcmOf(
  * FfmpegError.stderr for the logs, never in a message a client sees.
  */
 export class AudioTranscoder {
-  private readonly limiter: ProcessLimiter;
+  private readonly limiter: ConcurrencyLimiter;
 
   constructor(
     readonly ffmpegPath: string,
     options: TranscoderOptions = {},
   ) {
-    this.limiter = new ProcessLimiter(options.maxProcesses ?? 4);
+    this.limiter = new ConcurrencyLimiter(options.maxProcesses ?? 4);
   }
 
   /** With the ffmpeg locateFfmpeg() picks (system first, else the npm build). */

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { ESPEAK_SAMPLE_RATE } from './espeak-params.js';
-import { FifoLimiter, LimiterAbortError } from './fifo-limiter.js';
+import { ConcurrencyLimiter } from '../../../common/concurrency-limiter.js';
 import { decodeWav } from '../../../audio/wav.js';
 
 /** What the installed program offers, learned once from `espeak-ng --voices`. */
@@ -45,7 +45,7 @@ interface Run {
  */
 export class EspeakNativeCli {
   private probed?: Promise<NativeProbe>;
-  private readonly limiter: FifoLimiter;
+  private readonly limiter: ConcurrencyLimiter;
   private readonly children = new Set<ChildProcess>();
   private closed = false;
 
@@ -53,7 +53,7 @@ export class EspeakNativeCli {
     private readonly binary: string,
     maxConcurrent: number,
   ) {
-    this.limiter = new FifoLimiter(maxConcurrent);
+    this.limiter = new ConcurrencyLimiter(maxConcurrent);
   }
 
   /** Whether the program runs, and its voices (identifiers); asked once, then cached. */
@@ -78,7 +78,7 @@ export class EspeakNativeCli {
     try {
       release = await this.limiter.acquire(signal);
     } catch (error) {
-      if (error instanceof LimiterAbortError) throw new NativeCliError('aborted', 'aborted');
+      if (signal.aborted) throw new NativeCliError('aborted', 'aborted');
       throw error;
     }
     try {

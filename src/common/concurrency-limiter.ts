@@ -1,21 +1,22 @@
-import { abortReason } from './abortable.js';
+import { abortReason } from './abort-reason.js';
 
 interface Waiter {
   grant: () => void;
 }
 
 /**
- * A counting semaphore for ffmpeg processes: a burst of requests queues here (FIFO)
- * instead of forking one encoder each, which on a small machine would make every
- * request slow at once. A waiter whose request is cancelled leaves the queue.
+ * A counting semaphore with a FIFO queue: at most `max` holders at once (ffmpeg
+ * processes, espeak-ng programs), so a burst queues instead of forking one process each,
+ * which on a small machine would make every request slow at once. A waiter whose request
+ * is cancelled leaves the queue and is rejected with the signal's reason.
  */
-export class ProcessLimiter {
+export class ConcurrencyLimiter {
   private running = 0;
   private readonly waiting: Waiter[] = [];
 
   constructor(readonly max: number) {
     if (!Number.isInteger(max) || max < 1)
-      throw new RangeError(`maxProcesses must be a positive integer, not ${max}`);
+      throw new RangeError(`the limit must be a positive integer, not ${max}`);
   }
 
   get active(): number {

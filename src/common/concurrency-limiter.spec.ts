@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ProcessLimiter } from './process-limiter.js';
+import { ConcurrencyLimiter } from './concurrency-limiter.js';
 
-describe('ProcessLimiter', () => {
+describe('ConcurrencyLimiter', () => {
   it('runs at most `max` at once, the rest in arrival order', async () => {
-    const limiter = new ProcessLimiter(2);
+    const limiter = new ConcurrencyLimiter(2);
     const order: number[] = [];
     const releases = await Promise.all([limiter.acquire(), limiter.acquire()]);
     const waiting = [3, 4, 5].map((n) =>
@@ -32,7 +32,7 @@ describe('ProcessLimiter', () => {
   });
 
   it('drops a waiter whose request is aborted', async () => {
-    const limiter = new ProcessLimiter(1);
+    const limiter = new ConcurrencyLimiter(1);
     const release = await limiter.acquire();
     const controller = new AbortController();
     const waiting = limiter.acquire(controller.signal);
@@ -46,6 +46,6 @@ describe('ProcessLimiter', () => {
   });
 
   it('refuses a nonsensical limit', () => {
-    assert.throws(() => new ProcessLimiter(0), RangeError);
+    assert.throws(() => new ConcurrencyLimiter(0), RangeError);
   });
 });
