@@ -21,7 +21,7 @@ import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { stringify } from 'yaml';
-import { EngineRegistry } from '../src/engines/engine-registry.js';
+import { TtsEngineRegistry } from '../src/engines/tts-engine-registry.js';
 import { createGateway } from '../src/gateway.js';
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
@@ -50,7 +50,7 @@ async function requestsPerSecond(
 }
 
 /** The same work as /tts minus HTTP and the gateway: CONCURRENCY loops calling the engine. */
-async function engineCallsPerSecond(registry: EngineRegistry): Promise<number> {
+async function engineCallsPerSecond(registry: TtsEngineRegistry): Promise<number> {
   const lease = registry.lease('espeak');
   if ('unavailable' in lease) throw new Error(lease.unavailable);
   const deadline = performance.now() + DURATION_S * 1000;
@@ -126,7 +126,7 @@ export async function runTtsBenchmark(): Promise<void> {
   const gateway = await createGateway({ configPath, env: {} });
   try {
     const url = await gateway.listen();
-    const registry = gateway.app.get(EngineRegistry);
+    const registry = gateway.app.get(TtsEngineRegistry);
     // Voices are seeded in the background at start; wait for the one we use.
     for (let i = 0; i < 600; i++) {
       const res = await fetch(`${url}/tts/voices?language=en-us`);

@@ -12,6 +12,7 @@ import { RouterGateGuard } from './config/router-gate.guard.js';
 import { FilesModule } from './files/files.module.js';
 import { OpenAiModule } from './openai/openai.module.js';
 import { ResilienceModule } from './resilience/resilience.module.js';
+import { SttModule } from './stt/stt.module.js';
 import { TtsModule } from './tts/tts.module.js';
 import type { GatewayRuntimeInfo } from './gateway-runtime-info.js';
 import { AnalyticsInterceptor } from './observability/analytics.interceptor.js';
@@ -56,6 +57,7 @@ export class AppModule {
         ObservabilityModule,
         FilesModule,
         TtsModule,
+        SttModule,
         OpenAiModule,
         ResilienceModule,
         ...(deps.extraModules ?? []),

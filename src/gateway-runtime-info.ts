@@ -4,4 +4,6 @@ export interface GatewayRuntimeInfo {
   databaseKind: 'postgres' | 'embedded';
   /** Absolute folders for reference_audio/, voices/ and outputs/. */
   folders: { referenceAudio: string; voices: string; outputs: string };
+  /** Absolute folder for temporary files (uploads being received, decoder inputs). */
+  tempDir: string;
 }

@@ -1,6 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import type { AddressInfo } from 'node:net';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -80,13 +81,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     voices: absolute(settings.paths.voices),
     outputs: absolute(settings.paths.outputs),
   };
-  await Promise.all(Object.values(folders).map((folder) => mkdir(folder, { recursive: true })));
+  const tempDir = settings.paths.temp ? absolute(settings.paths.temp) : join(tmpdir(), 'speech-gateway');
+  await Promise.all([...Object.values(folders), tempDir].map((folder) => mkdir(folder, { recursive: true })));
 
   const database = await connectDatabase({ config: settings.database, rootDir, logger });
   const runtime: GatewayRuntimeInfo = {
     version: await packageVersion(),
     databaseKind: database.kind,
     folders,
+    tempDir,
   };
 
   let app: NestExpressApplication;

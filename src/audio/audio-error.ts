@@ -10,6 +10,14 @@ export class AudioFormatError extends Error {
   }
 }
 
+/** Decoded audio longer than the configured maximum (the decode stopped at the limit). */
+export class AudioTooLongError extends Error {
+  constructor(readonly maxSeconds: number) {
+    super(`The audio is longer than the maximum of ${maxSeconds} s.`);
+    this.name = 'AudioTooLongError';
+  }
+}
+
 /**
  * ffmpeg exited with an error. `stderr` holds the end of its diagnostics for the logs;
  * it names codecs, build details and paths, so it stays out of `message`, which is

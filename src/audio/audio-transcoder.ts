@@ -1,20 +1,35 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AudioClip } from '../engines/ports/audio-clip.js';
 import { closeQuietly, nextOrAbort } from './abortable.js';
-import { AudioFormatError } from './audio-error.js';
+import { AudioFormatError, AudioTooLongError, FfmpegError } from './audio-error.js';
+import type { SniffedAudioType } from './audio-sniffer.js';
+import { decoderArgs } from './decoder-args.js';
 import { type OutputFormat, STREAMABLE_FORMATS, outputSampleRate } from './audio-format.js';
 import { type FfmpegOutput, inputArgs, outputArgs } from './encoder-args.js';
 import { locateFfmpeg } from './ffmpeg-locator.js';
 import { runFfmpeg, streamFfmpeg } from './ffmpeg-process.js';
 import { pcmBytes, samplesFromPcm } from './pcm.js';
 import { ConcurrencyLimiter } from '../common/concurrency-limiter.js';
-import { encodeWav, wavHeaderForStream } from './wav.js';
+import { decodeWav, encodeWav, wavHeaderForStream } from './wav.js';
 
 export interface TranscoderOptions {
   /** ffmpeg processes at once (streams included); further work queues. Default 4. */
   maxProcesses?: number;
+}
+
+export interface DecodeOptions {
+  /** Mono 16-bit output at this rate (the engine's). */
+  sampleRate: number;
+  /** Longer audio is refused with AudioTooLongError; at most this much is ever decoded. */
+  maxSeconds: number;
+}
+
+export interface DecodedAudio {
+  samples: Int16Array;
+  sampleRate: number;
+  durationSeconds: number;
 }
 
 export interface EncodeOptions {
@@ -123,6 +138,85 @@ export class AudioTranscoder {
       case 'aac':
       case 'flac':
         return this.encodeWithFfmpeg(clip, format, rate, signal);
+    }
+  }
+
+  /**
+   * An uploaded file (of the type its magic bytes say) as mono 16-bit PCM at
+   * `options.sampleRate`. A 16-bit PCM WAV is read without ffmpeg (and resampled only
+   * when its rate differs); everything else is decoded by ffmpeg with the demuxer forced
+   * to the sniffed type and only the file protocol allowed, so a file cannot make ffmpeg
+   * open another format or a URL. At most `maxSeconds` (plus one frame) is decoded: a tiny
+   * file that expands to hours costs bounded time and memory. Undecodable or empty audio
+   * → AudioFormatError, too long → AudioTooLongError; both are safe to show a client.
+   */
+  async decode(
+    path: string,
+    type: SniffedAudioType,
+    options: DecodeOptions,
+    signal?: AbortSignal,
+  ): Promise<DecodedAudio> {
+    signal?.throwIfAborted();
+    let decoded: DecodedAudio | undefined;
+    if (type === 'wav') decoded = await this.decodePcmWav(path, options, signal);
+    decoded ??= await this.decodeWithFfmpeg(path, type, options, signal);
+    if (decoded.samples.length === 0) throw new AudioFormatError('The audio contains no samples.');
+    if (decoded.durationSeconds > options.maxSeconds) throw new AudioTooLongError(options.maxSeconds);
+    return decoded;
+  }
+
+  /** A 16-bit PCM WAV read directly; undefined for other WAV encodings (ffmpeg decodes those). */
+  private async decodePcmWav(
+    path: string,
+    options: DecodeOptions,
+    signal: AbortSignal | undefined,
+  ): Promise<DecodedAudio | undefined> {
+    let wav;
+    try {
+      wav = decodeWav(await readFile(path, { signal }));
+    } catch (error) {
+      if (error instanceof AudioFormatError) return undefined;
+      throw error;
+    }
+    const seconds = wav.samples.length / wav.sampleRate;
+    if (seconds > options.maxSeconds) throw new AudioTooLongError(options.maxSeconds);
+    if (wav.samples.length === 0) throw new AudioFormatError('The audio contains no samples.');
+    const clip = await this.resample(
+      { samples: wav.samples, sampleRate: wav.sampleRate },
+      options.sampleRate,
+      signal,
+    );
+    return { samples: clip.samples, sampleRate: clip.sampleRate, durationSeconds: seconds };
+  }
+
+  private async decodeWithFfmpeg(
+    path: string,
+    type: SniffedAudioType,
+    options: DecodeOptions,
+    signal: AbortSignal | undefined,
+  ): Promise<DecodedAudio> {
+    if ((await stat(path)).size === 0) throw new AudioFormatError('The file is empty.');
+    const release = await this.limiter.acquire(signal);
+    try {
+      const args = decoderArgs(path, type, options.sampleRate, options.maxSeconds);
+      let pcm: Buffer;
+      try {
+        pcm = await runFfmpeg(this.ffmpegPath, args, new Uint8Array(0), `decode ${type}`, signal);
+      } catch (error) {
+        // ffmpeg ran and refused the input: the client's audio is corrupt or not what it seems.
+        if (error instanceof FfmpegError && error.exitCode !== null) {
+          throw new AudioFormatError(`The ${type} audio could not be decoded (corrupt or truncated).`);
+        }
+        throw error;
+      }
+      const samples = samplesFromPcm(pcm);
+      return {
+        samples,
+        sampleRate: options.sampleRate,
+        durationSeconds: samples.length / options.sampleRate,
+      };
+    } finally {
+      release();
     }
   }
 

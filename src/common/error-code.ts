@@ -13,6 +13,11 @@ export type ErrorCode =
   | 'ENGINE_FAILED'
   | 'REQUEST_CANCELLED'
   | 'PAYLOAD_TOO_LARGE'
+  | 'FILE_TOO_LARGE'
+  | 'AUDIO_TOO_LONG'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'INVALID_AUDIO'
+  | 'LANGUAGE_NOT_SUPPORTED'
   | 'FORBIDDEN'
   | 'ROUTE_NOT_FOUND'
   | 'NOT_FOUND'
@@ -28,6 +33,8 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'MALFORMED_JSON':
     case 'TEXT_TOO_LONG':
     case 'CONFIG_INVALID':
+    case 'INVALID_AUDIO':
+    case 'LANGUAGE_NOT_SUPPORTED':
       return 400;
     case 'FORBIDDEN':
       return 403;
@@ -37,7 +44,11 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'FEATURE_DISABLED':
       return 404;
     case 'PAYLOAD_TOO_LARGE':
+    case 'FILE_TOO_LARGE':
+    case 'AUDIO_TOO_LONG':
       return 413;
+    case 'UNSUPPORTED_MEDIA_TYPE':
+      return 415;
     case 'ENGINE_FAILED':
       return 502;
     case 'REQUEST_CANCELLED':

@@ -6,11 +6,11 @@ export interface FieldError {
   errors: string[];
 }
 
-function flatten(errors: ValidationError[], parent = ''): FieldError[] {
+export function fieldErrorsOf(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
     const own: FieldError[] = error.constraints ? [{ field, errors: Object.values(error.constraints) }] : [];
-    return [...own, ...flatten(error.children ?? [], field)];
+    return [...own, ...fieldErrorsOf(error.children ?? [], field)];
   });
 }
 
@@ -21,6 +21,6 @@ export function createValidationPipe(): ValidationPipe {
     forbidNonWhitelisted: true,
     transform: true,
     exceptionFactory: (errors) =>
-      new AppError('VALIDATION_FAILED', 'The request is invalid.', { fields: flatten(errors) }),
+      new AppError('VALIDATION_FAILED', 'The request is invalid.', { fields: fieldErrorsOf(errors) }),
   });
 }

@@ -96,6 +96,16 @@ describe('parseConfig', () => {
     );
   });
 
+  it('refuses an engine id used by two kinds of engine', () => {
+    const errors = errorsOf(
+      'engines:\n  tts:\n    - { id: remote, type: openai }\n  stt:\n    - { id: remote, type: openai }\n',
+    );
+    assert.ok(
+      errors.includes("engines.stt uses engine id 'remote', already used in engines.tts"),
+      errors.join('\n'),
+    );
+  });
+
   it('passes adapter options through with their keys as written', () => {
     const result = parseConfig(
       'engines:\n  tts:\n    - id: cloud\n      type: openai\n      options: { base_url: "http://x", api_key_env: KEY, nested: { some_key: 1 } }\n',

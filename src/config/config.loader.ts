@@ -106,11 +106,15 @@ function crossFieldErrors(config: AppConfig): string[] {
       `rate_limits.default_plan names plan '${config.rateLimits.defaultPlan}', which rate_limits.plans does not define`,
     );
   }
+  // Ids are unique across kinds too: /circuit-breakers/{id} and X-Engine name one engine.
+  const seen = new Map<string, string>();
   for (const kind of ['tts', 'stt', 'chat'] as const) {
-    const seen = new Set<string>();
     for (const entry of config.engines[kind]) {
-      if (seen.has(entry.id)) errors.push(`engines.${kind} lists engine id '${entry.id}' twice`);
-      seen.add(entry.id);
+      const first = seen.get(entry.id);
+      if (first === kind) errors.push(`engines.${kind} lists engine id '${entry.id}' twice`);
+      else if (first)
+        errors.push(`engines.${kind} uses engine id '${entry.id}', already used in engines.${first}`);
+      else seen.set(entry.id, kind);
     }
   }
   if (!config.database.url && config.database.schema !== 'public') {

@@ -71,6 +71,8 @@ export class TtsRouterConfig {
 export class SttRouterConfig {
   @IsBoolean() enabled = true;
   @IsNumber() @IsPositive() maxFileSizeMb = 50;
+  /** Longer audio is refused (413 AUDIO_TOO_LONG); at most this much is ever decoded. */
+  @IsNumber() @IsPositive() @Max(86400) maxAudioSeconds = 600;
   @IsArray() @IsIn(AUDIO_UPLOAD_FORMATS, { each: true }) supportedFormats: string[] = [
     'wav',
     'mp3',
@@ -189,6 +191,46 @@ export class ResilienceConfig {
   @ValidateNested() @Type(() => BulkheadConfig) bulkhead = new BulkheadConfig();
 }
 
+/** Per-engine resilience: any key given here replaces the global `resilience:` value for this engine. */
+export class RetryOverrides {
+  @IsOptional() @IsInt() @Min(1) @Max(10) maxAttempts?: number;
+  @IsOptional() @IsNumber() @Min(1) backoffFactor?: number;
+  @IsOptional() @IsInt() @Min(0) initialDelayMs?: number;
+}
+
+export class CircuitBreakerOverrides {
+  @IsOptional() @IsInt() @Min(1) failureThreshold?: number;
+  @IsOptional() @IsNumber() @IsPositive() timeoutSeconds?: number;
+  @IsOptional() @IsInt() @Min(1) halfOpenMaxCalls?: number;
+}
+
+export class BulkheadOverrides {
+  @IsOptional() @IsInt() @Min(1) maxConcurrent?: number;
+  @IsOptional() @IsInt() @Min(0) queue?: number;
+}
+
+export class ResilienceOverrides {
+  @IsOptional() @IsNumber() @IsPositive() timeoutSeconds?: number;
+  @IsOptional() @ValidateNested() @Type(() => RetryOverrides) retry?: RetryOverrides;
+  @IsOptional() @ValidateNested() @Type(() => CircuitBreakerOverrides) circuitBreaker?: CircuitBreakerOverrides;
+  @IsOptional() @ValidateNested() @Type(() => BulkheadOverrides) bulkhead?: BulkheadOverrides;
+}
+
+/** The global `resilience:` settings with an engine's own overrides applied. */
+export function resilienceFor(global: ResilienceConfig, overrides: ResilienceOverrides | undefined): ResilienceConfig {
+  if (!overrides) return global;
+  return {
+    timeoutSeconds: overrides.timeoutSeconds ?? global.timeoutSeconds,
+    retry: { ...global.retry, ...definedOnly(overrides.retry) },
+    circuitBreaker: { ...global.circuitBreaker, ...definedOnly(overrides.circuitBreaker) },
+    bulkhead: { ...global.bulkhead, ...definedOnly(overrides.bulkhead) },
+  };
+}
+
+function definedOnly<T extends object>(value: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 export class EngineEntryConfig {
   @IsString() @Matches(/^[a-z0-9][a-z0-9_-]{0,63}$/) id = '';
   @IsString() @Matches(/^[a-z0-9][a-z0-9_-]{0,63}$/) type = '';
@@ -197,6 +239,8 @@ export class EngineEntryConfig {
   @IsInt() priority = 0;
   /** Adapter-specific settings; keys are passed to the adapter as written. */
   @IsObject() options: Record<string, unknown> = {};
+  /** This engine's own resilience knobs (timeout, retry, breaker, bulkhead) over the global ones. */
+  @IsOptional() @ValidateNested() @Type(() => ResilienceOverrides) resilience?: ResilienceOverrides;
 }
 
 export class EnginesConfig {
@@ -260,6 +304,8 @@ export class PathsConfig {
   @IsString() referenceAudio = 'reference_audio';
   @IsString() voices = 'voices';
   @IsString() outputs = 'outputs';
+  /** Temporary files (uploads while they are received and decoded); empty = the system's temp folder. */
+  @IsString() temp = '';
 }
 
 export class AppConfig {

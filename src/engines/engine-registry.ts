@@ -1,16 +1,35 @@
 import { createHash } from 'node:crypto';
-import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { BOOT_OPTIONS, ROOT_LOGGER } from '../common/injection-tokens.js';
-import type { AppConfig, EngineEntryConfig, ResilienceConfig } from '../config/config.schema.js';
-import { ConfigService } from '../config/config.service.js';
+import { resilienceFor, type AppConfig, type EngineEntryConfig, type ResilienceConfig } from '../config/config.schema.js';
+import type { ConfigService } from '../config/config.service.js';
 import type { GatewayRuntimeInfo } from '../gateway-runtime-info.js';
 import type { EngineFactory } from './ports/engine-factory.js';
-import type { EngineKind } from './ports/engine-health.js';
-import type { TtsEngine } from './ports/tts-engine.js';
+import type { EngineHealth, EngineKind } from './ports/engine-health.js';
 import type { EngineResilienceStatsSnapshot } from './resilience/engine-resilience-stats.js';
-import { ResilientTtsEngine } from './resilience/resilient-tts-engine.js';
-import { TTS_ENGINE_FACTORIES } from './tts-engine-factories.js';
+import type { ResilienceSettings } from './resilience/resilience-policy.factory.js';
+
+/** What the registry needs of an engine of any kind (TTS, STT, chat). */
+export interface ManagedEngine {
+  readonly id: string;
+  readonly type: string;
+  health(): Promise<EngineHealth>;
+  dispose(): Promise<void>;
+}
+
+/** An engine behind its resilience policy (what `wrap` returns). */
+export type GuardedEngine<TEngine> = TEngine & { stats(): EngineResilienceStatsSnapshot };
+
+/** What differs between the registries of each kind of engine. */
+export interface EngineRegistrySpec<TEngine extends ManagedEngine> {
+  /** The list under `engines:` in config.yaml. */
+  section: 'tts' | 'stt' | 'chat';
+  /** "TTS", "STT": used in messages. */
+  label: string;
+  factories: ReadonlyArray<EngineFactory<TEngine>>;
+  /** Puts the engine behind its own resilience policy. */
+  wrap(engine: TEngine, resilience: ResilienceSettings, logger: Logger): GuardedEngine<TEngine>;
+}
 
 /** What /tts/voices and /health say about one configured engine. */
 export interface EngineStatus {
@@ -23,19 +42,19 @@ export interface EngineStatus {
   reason: string | null;
 }
 
-interface BuiltEngine {
+interface BuiltEngine<TEngine> {
   entry: EngineEntryConfig;
   hash: string;
   kind: EngineKind | null;
-  engine: TtsEngine | null;
+  engine: GuardedEngine<TEngine> | null;
   createError: string | null;
   inFlight: number;
   retired: boolean;
 }
 
 /** A borrowed engine: call release() when the request is done with it. */
-export interface EngineLease {
-  engine: TtsEngine;
+export interface EngineLease<TEngine> {
+  engine: TEngine;
   release(): void;
 }
 
@@ -45,24 +64,27 @@ function hashOf(entry: EngineEntryConfig, resilience: ResilienceConfig): string 
 }
 
 /**
- * Builds engines from `engines.tts` in config.yaml and rebuilds only the entries that
- * changed when the config changes. A replaced engine keeps serving the requests that
- * already hold it and is disposed when the last one releases it, so a live edit never
- * drops an in-flight request. The feature flags decide which engines may be used.
+ * Builds the engines of one kind from their list under `engines:` in config.yaml and
+ * rebuilds only the entries that changed when the config changes. A replaced engine keeps
+ * serving the requests that already hold it and is disposed when the last one releases
+ * it, so a live edit never drops an in-flight request. The feature flags decide which
+ * engines may be used. Every engine runs behind its own resilience policy.
  */
-@Injectable()
-export class EngineRegistry implements OnModuleInit, OnApplicationShutdown {
-  private engines = new Map<string, BuiltEngine>();
-  private readonly factories = new Map<string, EngineFactory<TtsEngine>>(
-    TTS_ENGINE_FACTORIES.map((factory) => [factory.type, factory]),
-  );
+export abstract class EngineRegistry<TEngine extends ManagedEngine>
+  implements OnModuleInit, OnApplicationShutdown
+{
+  private engines = new Map<string, BuiltEngine<TEngine>>();
+  private readonly factories: Map<string, EngineFactory<TEngine>>;
   private unsubscribe?: () => void;
 
-  constructor(
+  protected constructor(
+    private readonly spec: EngineRegistrySpec<TEngine>,
     private readonly config: ConfigService,
-    @Inject(ROOT_LOGGER) private readonly logger: Logger,
-    @Inject(BOOT_OPTIONS) private readonly runtime: GatewayRuntimeInfo,
-  ) {}
+    private readonly logger: Logger,
+    private readonly runtime: GatewayRuntimeInfo,
+  ) {
+    this.factories = new Map(spec.factories.map((factory) => [factory.type, factory]));
+  }
 
   onModuleInit(): void {
     this.rebuild(this.config.current);
@@ -77,9 +99,9 @@ export class EngineRegistry implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** The engine to serve a request, or why it cannot. */
-  lease(id: string): EngineLease | { unavailable: string } {
+  lease(id: string): EngineLease<TEngine> | { unavailable: string } {
     const built = this.engines.get(id);
-    if (!built) return { unavailable: `no TTS engine '${id}' is configured` };
+    if (!built) return { unavailable: `no ${this.spec.label} engine '${id}' is configured` };
     const reason = this.gateReason(built);
     if (reason || !built.engine) return { unavailable: reason ?? 'not built' };
     const engine = built.engine;
@@ -96,7 +118,7 @@ export class EngineRegistry implements OnModuleInit, OnApplicationShutdown {
     };
   }
 
-  /** Configured TTS engines, best first (priority, then order in config.yaml). */
+  /** Configured engines, best first (priority, then order in config.yaml). */
   ids(): string[] {
     return [...this.engines.values()]
       .map((built, index) => ({ built, index }))
@@ -107,7 +129,7 @@ export class EngineRegistry implements OnModuleInit, OnApplicationShutdown {
   async statuses(): Promise<EngineStatus[]> {
     return Promise.all(
       this.ids().map(async (id) => {
-        const built = this.engines.get(id) as BuiltEngine;
+        const built = this.engines.get(id) as BuiltEngine<TEngine>;
         let reason = this.gateReason(built);
         if (!reason && built.engine) {
           const health = await built.engine.health().catch((error: unknown) => ({
@@ -132,7 +154,7 @@ export class EngineRegistry implements OnModuleInit, OnApplicationShutdown {
   resilienceStats(): Array<{ id: string; stats: EngineResilienceStatsSnapshot }> {
     return this.ids().flatMap((id) => {
       const engine = this.engines.get(id)?.engine;
-      return engine instanceof ResilientTtsEngine ? [{ id, stats: engine.stats() }] : [];
+      return engine ? [{ id, stats: engine.stats() }] : [];
     });
   }
 
@@ -149,7 +171,7 @@ export class EngineRegistry implements OnModuleInit, OnApplicationShutdown {
     return true;
   }
 
-  private gateReason(built: BuiltEngine): string | null {
+  private gateReason(built: BuiltEngine<TEngine>): string | null {
     const features = this.config.current.features;
     if (!built.entry.enabled) return 'disabled in config.yaml (enabled: false)';
     if (built.createError) return built.createError;
@@ -161,8 +183,8 @@ export class EngineRegistry implements OnModuleInit, OnApplicationShutdown {
   }
 
   private rebuild(config: AppConfig): void {
-    const next = new Map<string, BuiltEngine>();
-    for (const entry of config.engines.tts) {
+    const next = new Map<string, BuiltEngine<TEngine>>();
+    for (const entry of config.engines[this.spec.section]) {
       const hash = hashOf(entry, config.resilience);
       const existing = this.engines.get(entry.id);
       if (existing && existing.hash === hash) {
@@ -177,9 +199,9 @@ export class EngineRegistry implements OnModuleInit, OnApplicationShutdown {
     this.engines = next;
   }
 
-  private build(entry: EngineEntryConfig, hash: string, resilience: ResilienceConfig): BuiltEngine {
+  private build(entry: EngineEntryConfig, hash: string, resilience: ResilienceConfig): BuiltEngine<TEngine> {
     const factory = this.factories.get(entry.type);
-    const built: BuiltEngine = {
+    const built: BuiltEngine<TEngine> = {
       entry,
       hash,
       kind: factory?.kind ?? null,
@@ -197,25 +219,25 @@ export class EngineRegistry implements OnModuleInit, OnApplicationShutdown {
     try {
       const logger = this.logger.child({ engine: entry.id });
       // Every engine runs behind its own policy (timeout, retry, breaker, bulkhead); callers cannot tell.
-      built.engine = new ResilientTtsEngine(
+      built.engine = this.spec.wrap(
         factory.create({ id: entry.id, options: entry.options }, { logger, folders: this.runtime.folders }),
-        resilience,
-        { logger },
+        resilienceFor(resilience, entry.resilience),
+        logger,
       );
       this.logger.info({ engine: entry.id, type: entry.type }, 'engine built');
     } catch (error) {
-      built.createError = `engines.tts '${entry.id}': ${error instanceof Error ? error.message : String(error)}`;
+      built.createError = `engines.${this.spec.section} '${entry.id}': ${error instanceof Error ? error.message : String(error)}`;
       this.logger.error({ engine: entry.id }, built.createError);
     }
     return built;
   }
 
-  private retire(built: BuiltEngine): void {
+  private retire(built: BuiltEngine<TEngine>): void {
     built.retired = true;
     if (built.inFlight === 0) void this.dispose(built);
   }
 
-  private async dispose(built: BuiltEngine): Promise<void> {
+  private async dispose(built: BuiltEngine<TEngine>): Promise<void> {
     try {
       await built.engine?.dispose();
     } catch (error) {

@@ -1,5 +1,9 @@
 import { Module } from '@nestjs/common';
-import { EngineRegistry } from './engine-registry.js';
+import { SttEngineRegistry } from './stt-engine-registry.js';
+import { TtsEngineRegistry } from './tts-engine-registry.js';
 
-@Module({ providers: [EngineRegistry], exports: [EngineRegistry] })
+@Module({
+  providers: [TtsEngineRegistry, SttEngineRegistry],
+  exports: [TtsEngineRegistry, SttEngineRegistry],
+})
 export class EnginesModule {}

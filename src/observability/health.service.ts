@@ -3,7 +3,8 @@ import { DataSource } from 'typeorm';
 import { BOOT_OPTIONS } from '../common/injection-tokens.js';
 import { ConfigService } from '../config/config.service.js';
 import { routerDisabledReason } from '../config/router-gate.guard.js';
-import { EngineRegistry, type EngineStatus } from '../engines/engine-registry.js';
+import type { EngineStatus } from '../engines/engine-registry.js';
+import { TtsEngineRegistry } from '../engines/tts-engine-registry.js';
 import type { RouterName } from '../config/config.schema.js';
 import type { GatewayRuntimeInfo } from '../gateway-runtime-info.js';
 
@@ -48,7 +49,7 @@ export class HealthService {
   constructor(
     private readonly config: ConfigService,
     private readonly dataSource: DataSource,
-    private readonly engines: EngineRegistry,
+    private readonly engines: TtsEngineRegistry,
     @Inject(BOOT_OPTIONS) private readonly runtime: GatewayRuntimeInfo,
   ) {}
 

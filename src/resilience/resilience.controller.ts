@@ -4,19 +4,30 @@ import { AppError } from '../common/app-error.js';
 import { Enveloped } from '../common/envelope.js';
 import { configToDocument } from '../config/config.loader.js';
 import { ConfigService } from '../config/config.service.js';
-import { EngineRegistry } from '../engines/engine-registry.js';
 import type { EngineResilienceStatsSnapshot } from '../engines/resilience/engine-resilience-stats.js';
+import { SttEngineRegistry } from '../engines/stt-engine-registry.js';
+import { TtsEngineRegistry } from '../engines/tts-engine-registry.js';
+
+type EngineSection = 'tts' | 'stt';
+
+interface EngineStats {
+  id: string;
+  kind: EngineSection;
+  stats: EngineResilienceStatsSnapshot;
+}
 
 interface BreakerStatus {
   name: string;
+  kind: EngineSection;
   state: EngineResilienceStatsSnapshot['breaker']['state'];
   transitions: EngineResilienceStatsSnapshot['breaker']['transitions'];
   rejections: EngineResilienceStatsSnapshot['rejections'];
 }
 
-function breakerOf(id: string, stats: EngineResilienceStatsSnapshot): BreakerStatus {
+function breakerOf({ id, kind, stats }: EngineStats): BreakerStatus {
   return {
     name: id,
+    kind,
     state: stats.breaker.state,
     transitions: stats.breaker.transitions,
     rejections: stats.rejections,
@@ -31,41 +42,50 @@ function breakerOf(id: string, stats: EngineResilienceStatsSnapshot): BreakerSta
 @Controller()
 export class ResilienceController {
   constructor(
-    private readonly engines: EngineRegistry,
+    private readonly ttsEngines: TtsEngineRegistry,
+    private readonly sttEngines: SttEngineRegistry,
     private readonly config: ConfigService,
   ) {}
+
+  /** Every running engine of every kind (ids are unique across kinds: the config loader checks). */
+  private all(): EngineStats[] {
+    return [
+      ...this.ttsEngines.resilienceStats().map((e) => ({ ...e, kind: 'tts' as const })),
+      ...this.sttEngines.resilienceStats().map((e) => ({ ...e, kind: 'stt' as const })),
+    ];
+  }
 
   @Get('circuit-breakers/status')
   @ApiOperation({ summary: 'Every engine’s circuit breaker: state, recent transitions, rejections' })
   allBreakers(): { breakers: BreakerStatus[] } {
-    return { breakers: this.engines.resilienceStats().map(({ id, stats }) => breakerOf(id, stats)) };
+    return { breakers: this.all().map(breakerOf) };
   }
 
   @Get('circuit-breakers/:name/status')
   @ApiOperation({ summary: 'One engine’s circuit breaker' })
   oneBreaker(@Param('name') name: string): BreakerStatus {
-    const found = this.engines.resilienceStats().find(({ id }) => id === name);
+    const found = this.all().find(({ id }) => id === name);
     if (!found) throw new AppError('NOT_FOUND', `No engine '${name}' is running.`);
-    return breakerOf(found.id, found.stats);
+    return breakerOf(found);
   }
 
   @Post('circuit-breakers/:name/reset')
   @HttpCode(200)
   @ApiOperation({ summary: 'Restart an engine with a closed breaker and zeroed counters' })
   reset(@Param('name') name: string): Enveloped<BreakerStatus> {
-    if (!this.engines.reset(name)) throw new AppError('NOT_FOUND', `No engine '${name}' is configured.`);
-    const found = this.engines.resilienceStats().find(({ id }) => id === name);
-    if (!found)
-      throw new AppError('NOT_FOUND', `Engine '${name}' could not be started; see GET /tts/voices.`);
-    return new Enveloped(breakerOf(found.id, found.stats), `Engine '${name}' was reset.`);
+    if (!this.ttsEngines.reset(name) && !this.sttEngines.reset(name))
+      throw new AppError('NOT_FOUND', `No engine '${name}' is configured.`);
+    const found = this.all().find(({ id }) => id === name);
+    if (!found) throw new AppError('NOT_FOUND', `Engine '${name}' could not be started; see GET /health.`);
+    return new Enveloped(breakerOf(found), `Engine '${name}' was reset.`);
   }
 
   @Get('resilience/status')
   @ApiOperation({ summary: 'The resilience settings in force and each engine’s breaker state' })
-  status(): { settings: unknown; engines: Array<{ id: string; breaker: string }> } {
+  status(): { settings: unknown; engines: Array<{ id: string; kind: EngineSection; breaker: string }> } {
     return {
       settings: configToDocument(this.config.current)['resilience'],
-      engines: this.engines.resilienceStats().map(({ id, stats }) => ({ id, breaker: stats.breaker.state })),
+      engines: this.all().map(({ id, kind, stats }) => ({ id, kind, breaker: stats.breaker.state })),
     };
   }
 
@@ -74,8 +94,8 @@ export class ResilienceController {
     summary:
       'Per engine: calls, successes, failures, timeouts, retries, rejections, transitions, latency p50/p95/p99',
   })
-  metrics(): { engines: Array<{ id: string } & EngineResilienceStatsSnapshot> } {
-    return { engines: this.engines.resilienceStats().map(({ id, stats }) => ({ id, ...stats })) };
+  metrics(): { engines: Array<{ id: string; kind: EngineSection } & EngineResilienceStatsSnapshot> } {
+    return { engines: this.all().map(({ id, kind, stats }) => ({ id, kind, ...stats })) };
   }
 
   /** Same validation and write path as PATCH /config, limited to the `resilience:` section. */

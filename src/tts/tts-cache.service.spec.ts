@@ -37,6 +37,7 @@ describe('TtsCacheService', () => {
       version: 'test',
       databaseKind: 'postgres',
       folders: { referenceAudio: dir, voices: dir, outputs: join(dir, 'outputs') },
+      tempDir: dir,
     };
   });
   after(() => rm(dir, { recursive: true, force: true }));

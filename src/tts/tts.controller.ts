@@ -5,7 +5,8 @@ import type { OutputFormat } from '../audio/audio-format.js';
 import type { Enveloped } from '../common/envelope.js';
 import { ConfigService } from '../config/config.service.js';
 import { RouterGate } from '../config/router-gate.decorator.js';
-import { EngineRegistry, type EngineStatus } from '../engines/engine-registry.js';
+import type { EngineStatus } from '../engines/engine-registry.js';
+import { TtsEngineRegistry } from '../engines/tts-engine-registry.js';
 import { abortWhenClientLeaves } from './client-abort.js';
 import { SynthesizeDto } from './dto/synthesize.dto.js';
 import { VoiceQueryDto } from './dto/voice-query.dto.js';
@@ -34,7 +35,7 @@ export class TtsController {
   constructor(
     private readonly tts: TtsService,
     private readonly voices: VoicesService,
-    private readonly engines: EngineRegistry,
+    private readonly engines: TtsEngineRegistry,
     private readonly statistics: TtsStatisticsService,
     private readonly config: ConfigService,
   ) {}

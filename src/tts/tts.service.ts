@@ -11,11 +11,12 @@ import {
   outputSampleRate,
 } from '../audio/audio-format.js';
 import { joinClips, prepareStreamChunk } from '../audio/clip-joiner.js';
-import { EngineRegistry, type EngineLease } from '../engines/engine-registry.js';
+import type { EngineLease } from '../engines/engine-registry.js';
+import { TtsEngineRegistry } from '../engines/tts-engine-registry.js';
 import { type AudioClip, clipDurationSeconds, type WordTiming } from '../engines/ports/audio-clip.js';
 import { EngineError } from '../engines/ports/engine-error.js';
 import { CircuitOpenError, EngineBusyError } from '../engines/resilience/resilience-errors.js';
-import type { SynthesisRequest, TtsParam } from '../engines/ports/tts-engine.js';
+import type { SynthesisRequest, TtsEngine, TtsParam } from '../engines/ports/tts-engine.js';
 import { mapInOrder } from './ordered-pool.js';
 import { splitIntoChunks } from './text-chunker.js';
 import { sanitizeText } from './text-sanitizer.js';
@@ -94,7 +95,7 @@ interface Resolved {
 
 interface Plan {
   voice: VoiceEntity;
-  lease: EngineLease;
+  lease: EngineLease<TtsEngine>;
   text: string;
   chunks: string[];
   base: Omit<SynthesisRequest, 'text'>;
@@ -112,7 +113,7 @@ interface Plan {
 export class TtsService {
   constructor(
     private readonly config: ConfigService,
-    private readonly engines: EngineRegistry,
+    private readonly engines: TtsEngineRegistry,
     private readonly voices: VoicesService,
     private readonly cache: TtsCacheService,
     private readonly transcoder: AudioTranscoder,

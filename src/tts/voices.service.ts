@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { AppError } from '../common/app-error.js';
 import { ROOT_LOGGER } from '../common/injection-tokens.js';
 import { ConfigService } from '../config/config.service.js';
-import { EngineRegistry } from '../engines/engine-registry.js';
+import { TtsEngineRegistry } from '../engines/tts-engine-registry.js';
 import type { VoiceEntity } from './voice.entity.js';
 import { type VoiceFilter, VoicesRepository } from './voices.repository.js';
 
@@ -20,7 +20,7 @@ export class VoicesService implements OnApplicationBootstrap {
 
   constructor(
     private readonly voices: VoicesRepository,
-    private readonly engines: EngineRegistry,
+    private readonly engines: TtsEngineRegistry,
     private readonly config: ConfigService,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
   ) {}

@@ -66,6 +66,7 @@ export function baseTestConfig(
       reference_audio: join(dir, 'reference_audio'),
       voices: join(dir, 'voices'),
       outputs: join(dir, 'outputs'),
+      temp: join(dir, 'tmp'),
     },
   };
 }

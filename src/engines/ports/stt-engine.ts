@@ -22,14 +22,24 @@ export interface SttCapabilities {
   sampleRate: number;
   languages: readonly string[];
   wordTimestamps: boolean;
-  /** Accepts a vocabulary prompt or a grammar to constrain recognition. */
-  prompts: boolean;
+  /**
+   * The request options the engine honours: `prompt` (free-text context, Whisper-style),
+   * `temperature`, `grammar` (JSGF) and `vocabulary` (recognition limited to these words).
+   * Others a client sends are ignored and reported back (X-Ignored-Params).
+   */
+  supportedParams: readonly SttParam[];
 }
+
+export type SttParam = 'prompt' | 'temperature' | 'grammar' | 'vocabulary';
 
 export interface TranscribeOptions {
   language?: string;
   prompt?: string;
   temperature?: number;
+  /** A JSGF grammar (text); only what it allows can be recognised. */
+  grammar?: string;
+  /** Words or phrases; recognition is limited to sequences of them. */
+  vocabulary?: readonly string[];
 }
 
 /** Mono 16-bit PCM at the engine's `capabilities().sampleRate`. */

@@ -30,11 +30,11 @@ export interface AttemptContext {
 }
 
 /** The composed policy, narrowed to what callers use. */
-export interface TtsExecutor {
+export interface EngineExecutor {
   execute<T>(fn: (context: AttemptContext) => Promise<T>, signal?: AbortSignal): Promise<T>;
 }
 
-export interface TtsPolicyHooks {
+export interface EnginePolicyHooks {
   /**
    * A Retry-After longer than this (ms) is not waited out: the error is surfaced instead, so
    * the router can fall back rather than hold the request. Default 30 000.
@@ -51,9 +51,9 @@ export interface TtsPolicyHooks {
   onBulkheadReject?: () => void;
 }
 
-export interface TtsPolicy {
+export interface EnginePolicy {
   /** wrap(bulkhead, breaker, retry, timeout). */
-  executor: TtsExecutor;
+  executor: EngineExecutor;
   breaker: CircuitBreakerPolicy;
   bulkhead: BulkheadPolicy;
   timeoutMs: number;
@@ -175,7 +175,7 @@ const STATE_NAMES: Record<CircuitState, BreakerState> = {
  *
  * `retry.max_attempts` is the total number of attempts (first try included).
  */
-export function buildTtsPolicy(config: ResilienceSettings, hooks: TtsPolicyHooks = {}): TtsPolicy {
+export function buildEnginePolicy(config: ResilienceSettings, hooks: EnginePolicyHooks = {}): EnginePolicy {
   const maxRetryAfterMs = hooks.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
   const timeoutMs = Math.round(config.timeoutSeconds * 1000);
   const halfOpenAfterMs = Math.round(config.circuitBreaker.timeoutSeconds * 1000);
@@ -219,6 +219,6 @@ export function buildTtsPolicy(config: ResilienceSettings, hooks: TtsPolicyHooks
     );
   }
 
-  const executor: TtsExecutor = wrap(bulkheadPolicy, breakerPolicy, retryPolicy, timeoutPolicy);
+  const executor: EngineExecutor = wrap(bulkheadPolicy, breakerPolicy, retryPolicy, timeoutPolicy);
   return { executor, breaker: breakerPolicy, bulkhead: bulkheadPolicy, timeoutMs, halfOpenAfterMs };
 }

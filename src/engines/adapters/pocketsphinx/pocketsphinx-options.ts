@@ -1,0 +1,111 @@
+import { join } from 'node:path';
+import { EngineOptionsError } from '../../ports/engine-factory.js';
+
+/** Where Debian's pocketsphinx-en-us package puts the US English model. */
+export const DEBIAN_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
+
+/** The `options:` of a `type: pocketsphinx` entry in config.yaml, validated, with defaults applied. */
+export interface PocketsphinxOptions {
+  /** Program name (looked up on PATH) or absolute path. */
+  binary: string;
+  /** Acoustic model folder (-hmm). */
+  hmm: string;
+  /** Language model (-lm), used when a request brings no grammar or vocabulary. */
+  lm: string;
+  /** Pronunciation dictionary (-dict); grammar and vocabulary words must be in it. */
+  dict: string;
+  /** The language the model recognises (ISO 639-1). */
+  language: string;
+  /** Decoder processes at once; further requests wait (their own bulkhead queues them first). */
+  maxConcurrent: number;
+  /** Extra decoder flags, e.g. { beam: 1e-60, pbeam: 1e-50 }, passed as `-beam 1e-60`. */
+  decoderOptions: Record<string, string>;
+}
+
+/** Flags the adapter sets itself; an operator cannot override them through decoder_options. */
+const RESERVED_FLAGS = new Set([
+  'infile',
+  'inmic',
+  'hmm',
+  'lm',
+  'dict',
+  'jsgf',
+  'fsg',
+  'kws',
+  'keyphrase',
+  'time',
+  'logfn',
+  'samprate',
+  'argfile',
+]);
+
+const KEYS = ['binary', 'model_dir', 'hmm', 'lm', 'dict', 'language', 'max_concurrent', 'decoder_options'];
+
+function text(raw: Readonly<Record<string, unknown>>, key: string, fallback: string): string {
+  const value = raw[key];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new EngineOptionsError(`options.${key} must be a non-empty string`);
+  }
+  return value.trim();
+}
+
+function decoderFlags(raw: unknown): Record<string, string> {
+  if (raw === undefined) return {};
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new EngineOptionsError('options.decoder_options must be a mapping of decoder flag to value');
+  }
+  const flags: Record<string, string> = {};
+  for (const [flag, value] of Object.entries(raw as Record<string, unknown>)) {
+    if (!/^[a-z][a-z0-9_]{0,31}$/.test(flag)) {
+      throw new EngineOptionsError(
+        `options.decoder_options.${flag} is not a decoder flag name (lower-case letters, digits, _)`,
+      );
+    }
+    if (RESERVED_FLAGS.has(flag)) {
+      throw new EngineOptionsError(
+        `options.decoder_options.${flag} is set by the adapter; use the option of that name instead`,
+      );
+    }
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+      throw new EngineOptionsError(`options.decoder_options.${flag} must be a string, number or boolean`);
+    }
+    const written = typeof value === 'boolean' ? (value ? 'yes' : 'no') : String(value);
+    if (written === '' || (written.startsWith('-') && !/^-?\d/.test(written)) || /[\s\0]/.test(written)) {
+      throw new EngineOptionsError(`options.decoder_options.${flag} must be a single word or number`);
+    }
+    flags[flag] = written;
+  }
+  return flags;
+}
+
+/** Strict: unknown keys and wrong types throw, so a typo never silently falls back to a default. */
+export function parsePocketsphinxOptions(raw: Readonly<Record<string, unknown>>): PocketsphinxOptions {
+  for (const key of Object.keys(raw)) {
+    if (!KEYS.includes(key)) {
+      throw new EngineOptionsError(`options.${key} is not a pocketsphinx option (known: ${KEYS.join(', ')})`);
+    }
+  }
+  const modelDir = text(raw, 'model_dir', DEBIAN_MODEL_DIR);
+  const maxConcurrent = raw.max_concurrent ?? 2;
+  if (
+    typeof maxConcurrent !== 'number' ||
+    !Number.isInteger(maxConcurrent) ||
+    maxConcurrent < 1 ||
+    maxConcurrent > 64
+  ) {
+    throw new EngineOptionsError('options.max_concurrent must be an integer from 1 to 64');
+  }
+  const language = text(raw, 'language', 'en').toLowerCase();
+  if (!/^[a-z]{2,3}$/.test(language))
+    throw new EngineOptionsError('options.language must be an ISO 639-1 code such as en');
+  return {
+    binary: text(raw, 'binary', 'pocketsphinx_continuous'),
+    hmm: text(raw, 'hmm', join(modelDir, 'en-us')),
+    lm: text(raw, 'lm', join(modelDir, 'en-us.lm.bin')),
+    dict: text(raw, 'dict', join(modelDir, 'cmudict-en-us.dict')),
+    language,
+    maxConcurrent,
+    decoderOptions: decoderFlags(raw.decoder_options),
+  };
+}

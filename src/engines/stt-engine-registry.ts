@@ -1,0 +1,32 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { BOOT_OPTIONS, ROOT_LOGGER } from '../common/injection-tokens.js';
+import { ConfigService } from '../config/config.service.js';
+import type { GatewayRuntimeInfo } from '../gateway-runtime-info.js';
+import { EngineRegistry } from './engine-registry.js';
+import type { SttEngine } from './ports/stt-engine.js';
+import { ResilientSttEngine } from './resilience/resilient-stt-engine.js';
+import { STT_ENGINE_FACTORIES } from './stt-engine-factories.js';
+
+/** The speech-to-text engines of `engines.stt`. */
+@Injectable()
+export class SttEngineRegistry extends EngineRegistry<SttEngine> {
+  constructor(
+    config: ConfigService,
+    @Inject(ROOT_LOGGER) logger: Logger,
+    @Inject(BOOT_OPTIONS) runtime: GatewayRuntimeInfo,
+  ) {
+    super(
+      {
+        section: 'stt',
+        label: 'STT',
+        factories: STT_ENGINE_FACTORIES,
+        wrap: (engine, resilience, engineLogger) =>
+          new ResilientSttEngine(engine, resilience, { logger: engineLogger }),
+      },
+      config,
+      logger,
+      runtime,
+    );
+  }
+}

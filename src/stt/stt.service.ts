@@ -1,0 +1,269 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Request } from 'express';
+import type { Logger } from 'pino';
+import { AudioFormatError, AudioTooLongError } from '../audio/audio-error.js';
+import { sniffAudioFile, type SniffedAudioType } from '../audio/audio-sniffer.js';
+import { AudioTranscoder, type DecodedAudio } from '../audio/audio-transcoder.js';
+import { AppError } from '../common/app-error.js';
+import { BOOT_OPTIONS, ROOT_LOGGER } from '../common/injection-tokens.js';
+import { RequestContextStore } from '../common/request-context.js';
+import { ConfigService } from '../config/config.service.js';
+import { appErrorForEngine } from '../engines/engine-app-error.js';
+import { EngineError } from '../engines/ports/engine-error.js';
+import type { SttEngine, SttParam, TranscribeOptions, Transcript } from '../engines/ports/stt-engine.js';
+import { SttEngineRegistry } from '../engines/stt-engine-registry.js';
+import type { GatewayRuntimeInfo } from '../gateway-runtime-info.js';
+import { parseTranscribeOptions, type TranscribeDto } from './dto/transcribe.dto.js';
+import { receiveUpload } from './upload-receiver.js';
+
+export interface SttOutcome {
+  options: TranscribeDto;
+  transcript: Transcript;
+  /** The engine that produced the transcript (after any fallback). */
+  engine: string;
+  /** What the upload was, by its magic bytes. */
+  audioType: SniffedAudioType;
+  /** Options the client sent that the serving engine does not honour. */
+  ignoredParams: string[];
+}
+
+const FORMAT_NAMES: Record<SniffedAudioType, string> = {
+  wav: 'WAV',
+  mp3: 'MP3',
+  m4a: 'M4A/MP4',
+  flac: 'FLAC',
+  ogg: 'Ogg',
+  webm: 'WebM',
+  aac: 'AAC (ADTS)',
+};
+
+/** Fields of TranscribeDto that map to an engine's supportedParams. */
+const ENGINE_PARAMS: readonly SttParam[] = ['prompt', 'temperature', 'grammar', 'vocabulary'];
+
+/**
+ * Speech to text, end to end: the upload is streamed to a temporary file (size limit
+ * enforced while streaming), its type decided by magic bytes, decoded and resampled to the
+ * engine's rate (duration limit enforced while decoding), then transcribed by the first
+ * engine that can (an explicit `model` naming an engine id, else every configured STT
+ * engine by priority: when one is unavailable, busy, open-circuited or fails, the next is
+ * tried). The temporary file is deleted whatever happens.
+ */
+@Injectable()
+export class SttService {
+  constructor(
+    private readonly config: ConfigService,
+    private readonly engines: SttEngineRegistry,
+    private readonly transcoder: AudioTranscoder,
+    @Inject(BOOT_OPTIONS) private readonly runtime: GatewayRuntimeInfo,
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** OpenAI model names accepted as `model` without naming an engine. */
+  isGenericModel(model: string): boolean {
+    return (
+      /^(whisper|gpt-4o(-mini)?-transcribe)/.test(model) || this.config.current.openai.models.includes(model)
+    );
+  }
+
+  async transcribeRequest(req: Request, signal: AbortSignal): Promise<SttOutcome> {
+    const settings = this.config.current.routers.core.stt;
+    if (/^application\/(json|x-www-form-urlencoded)\b/i.test(req.headers['content-type'] ?? '')) {
+      throw new AppError(
+        'VALIDATION_FAILED',
+        'Send the audio as multipart/form-data (a "file" part) or as the raw request body, not as JSON or a URL-encoded form.',
+      );
+    }
+    const upload = await receiveUpload(
+      req,
+      {
+        maxBytes: Math.floor(settings.maxFileSizeMb * 1024 * 1024),
+        tempDir: this.runtime.tempDir,
+        fileField: 'file',
+      },
+      signal,
+    );
+    try {
+      const isForm =
+        Object.keys(upload.fields).length > 0 || /^multipart\//i.test(req.headers['content-type'] ?? '');
+      const options = parseTranscribeOptions(isForm ? { ...queryOf(req), ...upload.fields } : queryOf(req));
+      if (upload.bytes === 0) throw new AppError('INVALID_AUDIO', 'The audio file is empty.');
+      const audioType = await sniffAudioFile(upload.path);
+      if (!audioType || !settings.supportedFormats.includes(audioType)) {
+        const accepted = settings.supportedFormats.join(', ');
+        throw new AppError(
+          'UNSUPPORTED_MEDIA_TYPE',
+          audioType
+            ? `${FORMAT_NAMES[audioType]} audio is not accepted here (routers.core.stt.supported_formats: ${accepted}).`
+            : `The file is not audio in an accepted format (${accepted}); the type is read from its content, not its name.`,
+          { detected: audioType, supported_formats: settings.supportedFormats },
+        );
+      }
+      return await this.transcribeFile(upload.path, audioType, options, signal);
+    } finally {
+      await upload.discard();
+    }
+  }
+
+  private async transcribeFile(
+    path: string,
+    audioType: SniffedAudioType,
+    options: TranscribeDto,
+    signal: AbortSignal,
+  ): Promise<SttOutcome> {
+    const chain = this.engineChain(options.model);
+    const decoded = new Map<number, DecodedAudio>();
+    const failures: Array<{ engine: string; error: EngineError | string }> = [];
+    const unsupportedLanguage: string[] = [];
+    for (const id of chain) {
+      const lease = this.engines.lease(id);
+      if ('unavailable' in lease) {
+        failures.push({ engine: id, error: lease.unavailable });
+        continue;
+      }
+      try {
+        const engine = lease.engine;
+        if (!speaks(engine, options.language)) {
+          unsupportedLanguage.push(id);
+          continue;
+        }
+        const rate = engine.capabilities().sampleRate;
+        let audio = decoded.get(rate);
+        if (!audio) {
+          audio = await this.decode(path, audioType, rate, signal);
+          decoded.set(rate, audio);
+        }
+        const context = RequestContextStore.current();
+        if (context) {
+          context.engine = id;
+          context.audioSeconds = Math.round(audio.durationSeconds * 1000) / 1000;
+        }
+        const transcript = await engine.transcribe(audio, engineOptions(options), signal);
+        return { options, transcript, engine: id, audioType, ignoredParams: ignoredParams(engine, options) };
+      } catch (error) {
+        if (!(error instanceof EngineError)) throw error;
+        if (error.kind === 'invalid_input' || error.kind === 'voice_not_found' || error.kind === 'aborted') {
+          throw appErrorForEngine(error, { task: 'transcribe the audio', invalidInput: invalidInputError });
+        }
+        this.logger.warn(
+          { engine: id, kind: error.kind, err: error.message },
+          'STT engine failed; trying the next one',
+        );
+        failures.push({ engine: id, error });
+      } finally {
+        lease.release();
+      }
+    }
+    if (failures.length === 0 && unsupportedLanguage.length > 0) {
+      throw new AppError(
+        'LANGUAGE_NOT_SUPPORTED',
+        `No speech-to-text engine here recognises language '${options.language}' (tried: ${unsupportedLanguage.join(', ')}).`,
+        { language: options.language },
+      );
+    }
+    throw this.exhausted(failures, options.model);
+  }
+
+  private async decode(
+    path: string,
+    type: SniffedAudioType,
+    sampleRate: number,
+    signal: AbortSignal,
+  ): Promise<DecodedAudio> {
+    const maxSeconds = this.config.current.routers.core.stt.maxAudioSeconds;
+    try {
+      return await this.transcoder.decode(path, type, { sampleRate, maxSeconds }, signal);
+    } catch (error) {
+      if (error instanceof AudioTooLongError) {
+        throw new AppError(
+          'AUDIO_TOO_LONG',
+          `The audio is longer than the limit of ${maxSeconds} s (routers.core.stt.max_audio_seconds).`,
+          {
+            max_audio_seconds: maxSeconds,
+          },
+        );
+      }
+      if (error instanceof AudioFormatError) throw new AppError('INVALID_AUDIO', error.message);
+      if (signal.aborted) throw new AppError('REQUEST_CANCELLED', 'The client cancelled the request.');
+      throw error;
+    }
+  }
+
+  /** The engines to try, in order: the one `model` names, or all of them by priority. */
+  private engineChain(model: string | undefined): string[] {
+    const ids = this.engines.ids();
+    if (model === undefined || this.isGenericModel(model)) {
+      if (ids.length === 0) {
+        throw new AppError(
+          'ENGINE_UNAVAILABLE',
+          'No speech-to-text engine is configured (engines.stt).',
+          undefined,
+          {
+            'Retry-After': '30',
+          },
+        );
+      }
+      return ids;
+    }
+    if (!ids.includes(model)) {
+      throw new AppError('VALIDATION_FAILED', `Unknown model '${model}'.`, {
+        fields: [{ field: 'model', errors: [`model must be one of: ${[...ids, 'whisper-1'].join(', ')}`] }],
+      });
+    }
+    return [model];
+  }
+
+  /** One engine tried: its own error. Several: 503 with each engine's reason. */
+  private exhausted(
+    failures: Array<{ engine: string; error: EngineError | string }>,
+    model?: string,
+  ): AppError {
+    const only = failures.length === 1 ? failures[0] : undefined;
+    if (only && only.error instanceof EngineError)
+      return appErrorForEngine(only.error, { task: 'transcribe the audio' });
+    const reasons = failures.map(({ engine, error }) => ({
+      engine,
+      reason: typeof error === 'string' ? error : error.message,
+    }));
+    return new AppError(
+      'ENGINE_UNAVAILABLE',
+      model && !this.isGenericModel(model)
+        ? `Engine '${model}' cannot transcribe now: ${reasons[0]?.reason ?? 'unavailable'}.`
+        : `No speech-to-text engine can transcribe now (${reasons.map((r) => `${r.engine}: ${r.reason}`).join('; ')}).`,
+      { engines: reasons },
+      { 'Retry-After': '30' },
+    );
+  }
+}
+
+function queryOf(req: Request): Record<string, unknown> {
+  return typeof req.query === 'object' && req.query !== null
+    ? { ...(req.query as Record<string, unknown>) }
+    : {};
+}
+
+function engineOptions(options: TranscribeDto): TranscribeOptions {
+  return {
+    ...(options.language !== undefined ? { language: options.language } : {}),
+    ...(options.prompt !== undefined ? { prompt: options.prompt } : {}),
+    ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
+    ...(options.grammar !== undefined ? { grammar: options.grammar } : {}),
+    ...(options.vocabulary !== undefined ? { vocabulary: options.vocabulary } : {}),
+  };
+}
+
+function ignoredParams(engine: SttEngine, options: TranscribeDto): string[] {
+  const supported = engine.capabilities().supportedParams;
+  return ENGINE_PARAMS.filter((param) => options[param] !== undefined && !supported.includes(param));
+}
+
+function invalidInputError(error: EngineError): AppError {
+  return new AppError('VALIDATION_FAILED', `The engine refused the request: ${error.message}.`);
+}
+
+/** An engine listing no languages takes any (remote multilingual engines); `en-US` matches `en`. */
+function speaks(engine: SttEngine, language: string | undefined): boolean {
+  const languages = engine.capabilities().languages;
+  if (!language || languages.length === 0) return true;
+  const base = language.toLowerCase().split('-')[0];
+  return languages.some((known) => known.toLowerCase().split('-')[0] === base);
+}
