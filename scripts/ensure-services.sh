@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure what the test suite talks to is installed and running: PostgreSQL (database
 # `test`) and Redis on 127.0.0.1, and the Debian packages the speech tests use (ffmpeg with
-# ffprobe, the native espeak-ng). Idempotent: anything already there is left alone. Where
+# ffprobe, the native espeak-ng, pocketsphinx with its US English model and the recorded
+# test clips). Idempotent: anything already there is left alone. Where
 # apt or root is missing it says so and carries on; the server then uses what ships in npm
 # packages (espeak-ng WASM, a static ffmpeg) and tests needing the missing piece fail with a
 # clear error.
@@ -21,14 +22,8 @@ apt_install() {
     || { log "could not install $* (needs root and Debian's package archive)"; return 1; }
 }
 
-# --- Debian packages (binaries the speech tests compare against or decode with) ---
-missing=()
-command -v ffprobe >/dev/null || missing+=(ffmpeg)
-command -v espeak-ng >/dev/null || missing+=(espeak-ng)
-if [ ${#missing[@]} -gt 0 ]; then
-  log "installing ${missing[*]}"
-  apt_install "${missing[@]}" && log "installed ${missing[*]}"
-fi
+# --- Debian packages (the speech engines' programs, and what the tests compare against) ---
+bash "$(dirname "$0")/install-speech-packages.sh" --test
 
 # --- PostgreSQL ---
 if ! pg_up; then
