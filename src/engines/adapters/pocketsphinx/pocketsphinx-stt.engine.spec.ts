@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, describe, it } from 'node:test';
+import pino from 'pino';
+import { samplesFromPcm } from '../../../audio/pcm.js';
+import { childPids, procAvailable } from '../../../audio/testing/processes.js';
+import { EngineError } from '../../ports/engine-error.js';
+import type { SttAudio } from '../../ports/stt-engine.js';
+import { parsePocketsphinxOptions } from './pocketsphinx-options.js';
+import { PocketsphinxSttEngine } from './pocketsphinx-stt.engine.js';
+
+/** Debian's pocketsphinx-testdata: "go forward ten meters", raw 16 kHz s16le. */
+const GO_FORWARD = '/usr/share/pocketsphinx/test/data/goforward.raw';
+const GRAMMAR = '/usr/share/pocketsphinx/test/data/goforward.gram';
+const logger = pino({ level: 'silent' });
+const audio: SttAudio = { samples: samplesFromPcm(readFileSync(GO_FORWARD)), sampleRate: 16000 };
+
+function kindOf(kind: string) {
+  return (error: unknown) => error instanceof EngineError && error.kind === kind;
+}
+
+describe('PocketsphinxSttEngine (Debian pocketsphinx)', () => {
+  const engine = new PocketsphinxSttEngine('pocketsphinx', parsePocketsphinxOptions({}), logger);
+  after(() => engine.dispose());
+
+  it('reports 16 kHz, English, word timings and grammar support', async () => {
+    const caps = engine.capabilities();
+    assert.equal(caps.sampleRate, 16000);
+    assert.deepEqual(caps.languages, ['en']);
+    assert.equal(caps.wordTimestamps, true);
+    assert.deepEqual(caps.supportedParams, ['grammar', 'vocabulary']);
+    assert.deepEqual(await engine.health(), { available: true });
+  });
+
+  it('transcribes with the language model, words timed in order', async () => {
+    const transcript = await engine.transcribe(audio, {}, new AbortController().signal);
+    assert.match(transcript.text, /forward/);
+    assert.equal(transcript.language, 'en');
+    assert.ok(Math.abs(transcript.durationSeconds - audio.samples.length / 16000) < 1e-9);
+    const words = transcript.words ?? [];
+    assert.ok(words.length >= 3);
+    words.forEach((w, i) => assert.ok(w.end > w.start && (i === 0 || w.start >= words[i - 1].end)));
+  });
+
+  it('recognises exactly the command with its grammar', async () => {
+    const transcript = await engine.transcribe(
+      audio,
+      { grammar: readFileSync(GRAMMAR, 'utf8') },
+      new AbortController().signal,
+    );
+    assert.equal(transcript.text, 'go forward ten meters');
+    assert.deepEqual(
+      transcript.words?.map((w) => w.text),
+      ['go', 'forward', 'ten', 'meters'],
+    );
+  });
+
+  it('refuses grammars it cannot use, other rates and other languages as input errors', async () => {
+    const signal = new AbortController().signal;
+    await assert.rejects(
+      engine.transcribe(audio, { vocabulary: ['go', 'qwzxv'] }, signal),
+      (error: unknown) => {
+        assert.ok(error instanceof EngineError && error.kind === 'invalid_input');
+        assert.match(error.message, /'qwzxv' is not in the recogniser's dictionary/);
+        return true;
+      },
+    );
+    await assert.rejects(
+      engine.transcribe(audio, { grammar: 'this is not jsgf' }, signal),
+      kindOf('invalid_input'),
+    );
+    await assert.rejects(
+      engine.transcribe({ ...audio, sampleRate: 8000 }, {}, signal),
+      kindOf('invalid_input'),
+    );
+    await assert.rejects(engine.transcribe(audio, { language: 'fr' }, signal), kindOf('invalid_input'));
+  });
+
+  it('gives the same transcripts concurrently as one at a time', async () => {
+    const signal = new AbortController().signal;
+    const alone = (await engine.transcribe(audio, {}, signal)).text;
+    const together = await Promise.all([1, 2].map(() => engine.transcribe(audio, {}, signal)));
+    assert.deepEqual(
+      together.map((t) => t.text),
+      [alone, alone],
+    );
+  });
+
+  it('rejects an already-aborted call without starting a decoder', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    await assert.rejects(engine.transcribe(audio, {}, controller.signal), kindOf('aborted'));
+  });
+
+  it('kills the decoder when the call is aborted mid-decode', { skip: !procAvailable }, async () => {
+    const long: SttAudio = {
+      samples: new Int16Array(Array.from({ length: 20 }, () => [...audio.samples]).flat()),
+      sampleRate: 16000,
+    };
+    const controller = new AbortController();
+    const pending = engine.transcribe(long, {}, controller.signal);
+    const started = Date.now();
+    while (childPids('pocketsphinx_co').length === 0 && Date.now() - started < 5000) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.ok(childPids('pocketsphinx_co').length > 0, 'decoder started');
+    controller.abort();
+    await assert.rejects(pending, kindOf('aborted'));
+    assert.deepEqual(childPids('pocketsphinx_co'), []);
+  });
+});
+
+describe('PocketsphinxSttEngine without the program', () => {
+  it('says how to install it and refuses calls as unavailable', async () => {
+    const engine = new PocketsphinxSttEngine(
+      'ps',
+      parsePocketsphinxOptions({ binary: 'no-such-pocketsphinx' }),
+      logger,
+    );
+    const health = await engine.health();
+    assert.equal(health.available, false);
+    assert.match(health.reason ?? '', /apt-get install pocketsphinx pocketsphinx-en-us/);
+    await assert.rejects(engine.transcribe(audio, {}, new AbortController().signal), kindOf('unavailable'));
+    await engine.dispose();
+    await engine.dispose();
+  });
+
+  it('names a missing model file', async () => {
+    const engine = new PocketsphinxSttEngine(
+      'ps',
+      parsePocketsphinxOptions({ lm: '/nowhere/en-us.lm.bin' }),
+      logger,
+    );
+    assert.match((await engine.health()).reason ?? '', /language model \/nowhere\/en-us\.lm\.bin is missing/);
+  });
+});
