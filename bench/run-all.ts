@@ -11,6 +11,7 @@ import { runEmbeddedDatabaseBenchmark } from './embedded-db.bench.js';
 import { runEspeakBenchmark } from './espeak.bench.js';
 import { runHealthBenchmark } from './health.bench.js';
 import { runResilienceBenchmark } from './resilience.bench.js';
+import { runSttBenchmark } from './stt.bench.js';
 import { runTtsBenchmark } from './tts.bench.js';
 
 interface Benchmark {
@@ -25,6 +26,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'audio encoding: system vs npm ffmpeg', run: runAudioBenchmark },
   { name: 'espeak-ng: WASM worker pool vs native CLI', run: runEspeakBenchmark },
   { name: 'resilience policy: wrapped vs bare engine call', run: runResilienceBenchmark },
+  { name: 'POST /stt: app vs the pocketsphinx CLI alone, upload memory', run: runSttBenchmark },
 ];
 
 let failed = 0;

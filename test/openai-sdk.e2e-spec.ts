@@ -71,7 +71,7 @@ describe('the official openai SDK against /v1', () => {
     const models = await client.models.list();
     assert.deepEqual(
       models.data.map((m) => m.id),
-      ['tts-1', 'tts-1-hd', 'gpt-4o-mini-tts'],
+      ['tts-1', 'tts-1-hd', 'gpt-4o-mini-tts', 'whisper-1', 'gpt-4o-transcribe', 'gpt-4o-mini-transcribe'],
     );
     const voices = await request(t.url).get('/v1/audio/voices').expect(200);
     const ids = voices.body.data.map((v: { id: string }) => v.id);

@@ -164,7 +164,14 @@ export class OpenAiCompatConfig {
     verse: 'en-us',
   };
   /** Model ids /v1/models lists; any of them (or an engine id) is accepted as `model`. */
-  @IsArray() @IsString({ each: true }) models: string[] = ['tts-1', 'tts-1-hd', 'gpt-4o-mini-tts'];
+  @IsArray() @IsString({ each: true }) models: string[] = [
+    'tts-1',
+    'tts-1-hd',
+    'gpt-4o-mini-tts',
+    'whisper-1',
+    'gpt-4o-transcribe',
+    'gpt-4o-mini-transcribe',
+  ];
 }
 
 export class RetryConfig {
@@ -212,12 +219,18 @@ export class BulkheadOverrides {
 export class ResilienceOverrides {
   @IsOptional() @IsNumber() @IsPositive() timeoutSeconds?: number;
   @IsOptional() @ValidateNested() @Type(() => RetryOverrides) retry?: RetryOverrides;
-  @IsOptional() @ValidateNested() @Type(() => CircuitBreakerOverrides) circuitBreaker?: CircuitBreakerOverrides;
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => CircuitBreakerOverrides)
+  circuitBreaker?: CircuitBreakerOverrides;
   @IsOptional() @ValidateNested() @Type(() => BulkheadOverrides) bulkhead?: BulkheadOverrides;
 }
 
 /** The global `resilience:` settings with an engine's own overrides applied. */
-export function resilienceFor(global: ResilienceConfig, overrides: ResilienceOverrides | undefined): ResilienceConfig {
+export function resilienceFor(
+  global: ResilienceConfig,
+  overrides: ResilienceOverrides | undefined,
+): ResilienceConfig {
   if (!overrides) return global;
   return {
     timeoutSeconds: overrides.timeoutSeconds ?? global.timeoutSeconds,

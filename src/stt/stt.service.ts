@@ -58,11 +58,9 @@ export class SttService {
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
   ) {}
 
-  /** OpenAI model names accepted as `model` without naming an engine. */
+  /** OpenAI model names (openai.models: whisper-1, …) pick the default engine chain, not an engine. */
   isGenericModel(model: string): boolean {
-    return (
-      /^(whisper|gpt-4o(-mini)?-transcribe)/.test(model) || this.config.current.openai.models.includes(model)
-    );
+    return this.config.current.openai.models.includes(model);
   }
 
   async transcribeRequest(req: Request, signal: AbortSignal): Promise<SttOutcome> {
