@@ -285,6 +285,13 @@ describe('POST /stt with pocketsphinx', () => {
     assert.equal(engines[0]?.sample_rate, 16000);
     assert.deepEqual(status.body.data.supported_formats, ['wav', 'mp3', 'm4a', 'flac']);
     assert.deepEqual(status.body.data.limits, { max_file_size_mb: 50, max_audio_seconds: 600 });
+    const health = await requestJson<{
+      data: { engines: { stt: Array<{ id: string; available: boolean }> } };
+    }>(`${t.url}/health`);
+    assert.deepEqual(
+      health.body.data.engines.stt.map((e) => [e.id, e.available]),
+      [['pocketsphinx', true]],
+    );
   });
 
   it('stops the decoder when the client disconnects', async () => {

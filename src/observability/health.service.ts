@@ -4,6 +4,7 @@ import { BOOT_OPTIONS } from '../common/injection-tokens.js';
 import { ConfigService } from '../config/config.service.js';
 import { routerDisabledReason } from '../config/router-gate.guard.js';
 import type { EngineStatus } from '../engines/engine-registry.js';
+import { SttEngineRegistry } from '../engines/stt-engine-registry.js';
 import { TtsEngineRegistry } from '../engines/tts-engine-registry.js';
 import type { RouterName } from '../config/config.schema.js';
 import type { GatewayRuntimeInfo } from '../gateway-runtime-info.js';
@@ -30,7 +31,7 @@ export interface HealthReport {
   };
   checks: Record<string, CheckResult>;
   /** Every configured engine: available, or why not. */
-  engines: { tts: EngineStatus[] };
+  engines: { tts: EngineStatus[]; stt: EngineStatus[] };
   uptime_seconds: number;
   process?: { rss_mb: number; heap_used_mb: number; event_loop_utilization: number };
 }
@@ -50,6 +51,7 @@ export class HealthService {
     private readonly config: ConfigService,
     private readonly dataSource: DataSource,
     private readonly engines: TtsEngineRegistry,
+    private readonly sttEngines: SttEngineRegistry,
     @Inject(BOOT_OPTIONS) private readonly runtime: GatewayRuntimeInfo,
   ) {}
 
@@ -63,8 +65,8 @@ export class HealthService {
           latency_ms: 0,
           detail: 'the last config.yaml edit was refused; see /config/validation',
         };
-    const tts = await this.engines.statuses();
-    const unavailable = tts.filter((engine) => !engine.available);
+    const [tts, stt] = await Promise.all([this.engines.statuses(), this.sttEngines.statuses()]);
+    const unavailable = [...tts, ...stt].filter((engine) => !engine.available);
     const enginesCheck: CheckResult =
       unavailable.length === 0
         ? { status: 'up', latency_ms: 0 }
@@ -97,7 +99,7 @@ export class HealthService {
         enhanced_monitoring: config.features.enhancedMonitoring,
       },
       checks,
-      engines: { tts },
+      engines: { tts, stt },
       uptime_seconds: Math.round(process.uptime()),
     };
     if (config.features.enhancedMonitoring) {

@@ -146,6 +146,8 @@ export class PocketsphinxSttEngine implements SttEngine {
       for (const [flag, value] of Object.entries(this.options.decoderOptions)) args.push(`-${flag}`, value);
       const run = await this.run(args, signal);
       if (run.code !== 0) throw this.failure(run, grammar !== undefined);
+      // A decode that worked proves the program and model are there: no probe while they keep working.
+      this.healthProbe = { at: Date.now(), result: Promise.resolve({ available: true }) };
       const { segments, words } = parsePocketsphinxOutput(run.stdout);
       return {
         text: segments.map((segment) => segment.text).join(' '),
