@@ -157,7 +157,11 @@ export class RemoteHttpClient {
 
   /** send(), then the body parsed as JSON; a body that is not JSON is `failed`. */
   async sendJson(call: RemoteCall): Promise<unknown> {
-    const reply = await this.send(call);
+    return this.readJson(call, await this.send(call));
+  }
+
+  /** A reply's body parsed as JSON; a body that is not JSON is `failed`. */
+  readJson(call: RemoteCall, reply: RemoteReply): unknown {
     const text = Buffer.from(reply.body.buffer, reply.body.byteOffset, reply.body.byteLength).toString(
       'utf8',
     );
