@@ -4,9 +4,9 @@ import type { AudioClip } from '../../ports/audio-clip.js';
 import { abortedError, EngineError } from '../../ports/engine-error.js';
 import type { EngineHealth, EngineVoice } from '../../ports/engine-health.js';
 import type { SynthesisRequest, TtsCapabilities, TtsEngine } from '../../ports/tts-engine.js';
-import { CachedHealth } from '../remote/cached-health.js';
+import { RemoteConnection } from '../remote/remote-connection.js';
 import { parseRetryAfter, RemoteEngineError } from '../remote/remote-engine-error.js';
-import { HEALTH_TIMEOUT_MS, type RemoteCall, RemoteHttpClient } from '../remote/remote-http-client.js';
+import { HEALTH_TIMEOUT_MS, type RemoteCall, type RemoteHttpClient } from '../remote/remote-http-client.js';
 import { MINIMAX_SAMPLE_RATES, type MiniMaxOptions } from './minimax-options.js';
 import { MINIMAX_CREDENTIAL_STATUSES, minimaxStatusKind, readBaseResp } from './minimax-status.js';
 
@@ -62,18 +62,19 @@ function readAnswer(body: unknown): T2aAnswer {
  */
 export class MiniMaxTtsEngine implements TtsEngine {
   readonly type = 'minimax';
-  private disposed = false;
-  private readonly client: RemoteHttpClient;
-  private readonly healthCache: CachedHealth;
+  private readonly connection: RemoteConnection;
   private readonly voiceIds: ReadonlySet<string>;
 
   constructor(
     readonly id: string,
     private readonly options: MiniMaxOptions,
   ) {
-    this.client = new RemoteHttpClient({ engineId: id, ...options });
-    this.healthCache = new CachedHealth(() => this.probe());
+    this.connection = new RemoteConnection(id, options, () => this.probe());
     this.voiceIds = new Set(options.voices.map((voice) => voice.id));
+  }
+
+  private get client(): RemoteHttpClient {
+    return this.connection.client;
   }
 
   capabilities(): TtsCapabilities {
@@ -93,8 +94,7 @@ export class MiniMaxTtsEngine implements TtsEngine {
   }
 
   async synthesize(request: SynthesisRequest, signal: AbortSignal): Promise<AudioClip> {
-    if (signal.aborted) throw abortedError(this.id);
-    if (this.disposed) throw new EngineError('unavailable', `Engine ${this.id} has been disposed.`, this.id);
+    this.connection.ensureOpen(signal);
     if (request.text.trim() === '') {
       throw new EngineError('invalid_input', 'The text to synthesise is empty.', this.id);
     }
@@ -131,14 +131,11 @@ export class MiniMaxTtsEngine implements TtsEngine {
   }
 
   health(): Promise<EngineHealth> {
-    if (this.disposed) return Promise.resolve({ available: false, reason: 'The engine has been disposed.' });
-    return this.healthCache.get();
+    return this.connection.health();
   }
 
   dispose(): Promise<void> {
-    this.disposed = true;
-    this.client.dispose();
-    return Promise.resolve();
+    return this.connection.dispose();
   }
 
   private voiceSetting(request: SynthesisRequest): Record<string, unknown> {

@@ -5,9 +5,9 @@ import type { AudioClip } from '../../ports/audio-clip.js';
 import { abortedError, EngineError } from '../../ports/engine-error.js';
 import type { EngineHealth, EngineVoice } from '../../ports/engine-health.js';
 import type { SynthesisRequest, TtsCapabilities, TtsEngine } from '../../ports/tts-engine.js';
-import { CachedHealth } from '../remote/cached-health.js';
+import { RemoteConnection } from '../remote/remote-connection.js';
 import type { RemoteErrorBody } from '../remote/remote-error-body.js';
-import { type RemoteHttpFailure, RemoteHttpClient } from '../remote/remote-http-client.js';
+import type { RemoteHttpClient, RemoteHttpFailure } from '../remote/remote-http-client.js';
 import type { OpenAiOptions } from './openai-options.js';
 
 const SPEECH_PATH = '/audio/speech';
@@ -25,18 +25,19 @@ function isVoiceError(error: RemoteErrorBody): boolean {
  */
 export class OpenAiTtsEngine implements TtsEngine {
   readonly type = 'openai';
-  private disposed = false;
   private warnedRate = false;
-  private readonly client: RemoteHttpClient;
-  private readonly healthCache: CachedHealth;
+  private readonly connection: RemoteConnection;
 
   constructor(
     readonly id: string,
     private readonly options: OpenAiOptions,
     private readonly logger: Logger,
   ) {
-    this.client = new RemoteHttpClient({ engineId: id, ...options });
-    this.healthCache = new CachedHealth(() => this.client.probe('/models'));
+    this.connection = new RemoteConnection(id, options);
+  }
+
+  private get client(): RemoteHttpClient {
+    return this.connection.client;
   }
 
   capabilities(): TtsCapabilities {
@@ -63,8 +64,7 @@ export class OpenAiTtsEngine implements TtsEngine {
   }
 
   async synthesize(request: SynthesisRequest, signal: AbortSignal): Promise<AudioClip> {
-    if (signal.aborted) throw abortedError(this.id);
-    if (this.disposed) throw new EngineError('unavailable', `Engine ${this.id} has been disposed.`, this.id);
+    this.connection.ensureOpen(signal);
     if (request.text.trim() === '') {
       throw new EngineError('invalid_input', 'The text to synthesise is empty.', this.id);
     }
@@ -85,14 +85,11 @@ export class OpenAiTtsEngine implements TtsEngine {
   }
 
   health(): Promise<EngineHealth> {
-    if (this.disposed) return Promise.resolve({ available: false, reason: 'The engine has been disposed.' });
-    return this.healthCache.get();
+    return this.connection.health();
   }
 
   dispose(): Promise<void> {
-    this.disposed = true;
-    this.client.dispose();
-    return Promise.resolve();
+    return this.connection.dispose();
   }
 
   /** OpenAI answers 400 with param 'voice' for an unknown voice; self-hosted servers 404 voice_not_found. */
