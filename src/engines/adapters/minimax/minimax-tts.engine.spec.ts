@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { rejectsWithKind, throwsNamingOption } from '../../testing/engine-assertions.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { pcmBytes } from '../../../audio/pcm.js';
 import { encodeWav } from '../../../audio/wav.js';
@@ -10,12 +11,10 @@ import { RemoteEngineError } from '../remote/remote-engine-error.js';
 import {
   closedPortUrl,
   everythingAnErrorShows,
-  type LocalHttpServer,
   playTransportFault,
-  rejectsWithKind,
   sendJson,
   sineTone,
-  startLocalHttpServer,
+  useLocalHttpServer,
   type TransportFault,
 } from '../remote/testing/local-http-server.js';
 import { runTtsEngineContract } from '../../testing/tts-engine.contract.js';
@@ -207,11 +206,7 @@ function handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
   synthesizeAnswer(res, json);
 }
 
-let server: LocalHttpServer;
-before(async () => {
-  server = await startLocalHttpServer(handle);
-});
-after(() => server.close());
+const server = useLocalHttpServer(handle);
 
 function makeEngine(extra: Record<string, unknown> = {}): MiniMaxTtsEngine {
   const options = parseMiniMaxOptions(
@@ -357,10 +352,7 @@ void describe('minimax options and status codes', () => {
   const env = { K: 'secret-value' };
   const base = { api_key_env: 'K', voices: ['Wise_Woman'] };
   const throwsNaming = (raw: Record<string, unknown>, option: string) =>
-    assert.throws(
-      () => parseMiniMaxOptions(raw, env),
-      (error: unknown) => error instanceof EngineOptionsError && error.message.includes(option),
-    );
+    throwsNamingOption(() => parseMiniMaxOptions(raw, env), option);
 
   void it('applies the defaults and reads voices in both spellings', () => {
     const options = parseMiniMaxOptions({ ...base, voices: [...VOICES, 'Calm_Woman'] }, env);

@@ -5,6 +5,7 @@ import { abortedError, EngineError } from '../../ports/engine-error.js';
 import type { EngineHealth, EngineVoice } from '../../ports/engine-health.js';
 import type { SynthesisRequest, TtsCapabilities, TtsEngine } from '../../ports/tts-engine.js';
 import { RemoteConnection } from '../remote/remote-connection.js';
+import { remoteTtsCapabilities } from '../remote/remote-tts-capabilities.js';
 import { parseRetryAfter, RemoteEngineError } from '../remote/remote-engine-error.js';
 import { HEALTH_TIMEOUT_MS, type RemoteCall, type RemoteHttpClient } from '../remote/remote-http-client.js';
 import { MINIMAX_SAMPLE_RATES, type MiniMaxOptions } from './minimax-options.js';
@@ -78,14 +79,7 @@ export class MiniMaxTtsEngine implements TtsEngine {
   }
 
   capabilities(): TtsCapabilities {
-    return {
-      kind: 'remote',
-      streaming: false,
-      wordTimestamps: false,
-      cloning: false,
-      supportedParams: ['speed', 'pitch', 'emotion'],
-      sampleRate: this.options.sampleRate,
-    };
+    return remoteTtsCapabilities(['speed', 'pitch', 'emotion'], this.options.sampleRate);
   }
 
   listVoices(signal?: AbortSignal): Promise<EngineVoice[]> {

@@ -5,11 +5,10 @@ import {
   optionalText,
   optionalTextList,
   type RawOptions,
-  readConnectionOptions,
   rejectUnknownKeys,
   type RemoteConnectionOptions,
 } from '../remote/remote-options.js';
-import { OPENAI_CONNECTION_EXAMPLES } from './openai-options.js';
+import { readOpenAiConnection } from './openai-options.js';
 
 /** The `options:` of a `type: openai` entry in config.yaml's engines.chat, validated, with defaults applied. */
 export interface OpenAiChatOptions extends RemoteConnectionOptions {
@@ -48,10 +47,7 @@ export function parseOpenAiChatOptions(raw: RawOptions, env: Environment = {}): 
   );
   const systemPrompt = optionalText(raw, 'system_prompt');
   return {
-    ...readConnectionOptions(raw, env, {
-      ...OPENAI_CONNECTION_EXAMPLES,
-      timeoutSeconds: OPENAI_CHAT_DEFAULTS.timeoutSeconds,
-    }),
+    ...readOpenAiConnection(raw, env, OPENAI_CHAT_DEFAULTS.timeoutSeconds),
     model,
     models: optionalTextList(raw, 'models', 'model names') ?? [model],
     ...(temperature !== undefined ? { temperature } : {}),

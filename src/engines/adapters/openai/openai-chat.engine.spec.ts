@@ -1,18 +1,16 @@
 import assert from 'node:assert/strict';
+import { rejectsWithKind, throwsNamingOption } from '../../testing/engine-assertions.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import { CHAT_ENGINE_FACTORIES } from '../../chat-engine-factories.js';
 import type { ChatTurn } from '../../ports/chat-engine.js';
 import { EngineError } from '../../ports/engine-error.js';
-import { EngineOptionsError } from '../../ports/engine-factory.js';
 import { RemoteEngineError } from '../remote/remote-engine-error.js';
 import {
   everythingAnErrorShows,
-  type LocalHttpServer,
   playTransportFault,
-  rejectsWithKind,
   sendJson,
-  startLocalHttpServer,
+  useLocalHttpServer,
   type TransportFault,
 } from '../remote/testing/local-http-server.js';
 import { parseOpenAiChatOptions } from './openai-chat-options.js';
@@ -124,11 +122,7 @@ function handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
   complete(res, lastBody);
 }
 
-let server: LocalHttpServer;
-before(async () => {
-  server = await startLocalHttpServer(handle);
-});
-after(() => server.close());
+const server = useLocalHttpServer(handle);
 
 function makeEngine(extra: Record<string, unknown> = {}): OpenAiChatEngine {
   return new OpenAiChatEngine(
@@ -231,10 +225,7 @@ void describe('OpenAiChatEngine against a local chat completions server', () => 
 void describe('openai chat options', () => {
   const base = { base_url: 'http://127.0.0.1:11434/v1' };
   const throwsNaming = (raw: Record<string, unknown>, option: string) =>
-    assert.throws(
-      () => parseOpenAiChatOptions(raw, {}),
-      (error: unknown) => error instanceof EngineOptionsError && error.message.includes(option),
-    );
+    throwsNamingOption(() => parseOpenAiChatOptions(raw, {}), option);
 
   void it('applies the defaults and names the option that is wrong', () => {
     const options = parseOpenAiChatOptions(base);

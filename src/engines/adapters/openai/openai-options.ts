@@ -43,11 +43,18 @@ export const OPENAI_DEFAULTS = {
   sampleRate: 24000,
 } as const;
 
-/** What an OpenAI-compatible entry's base_url and key variable look like, for messages. */
-export const OPENAI_CONNECTION_EXAMPLES = {
-  baseUrlExample: 'http://127.0.0.1:8004/v1',
-  apiKeyEnvExample: 'OPENAI_API_KEY',
-} as const;
+/** base_url, api_key / api_key_env and timeout_seconds of any OpenAI-compatible entry (TTS, STT, chat). */
+export function readOpenAiConnection(
+  raw: RawOptions,
+  env: Environment,
+  timeoutSeconds: number,
+): RemoteConnectionOptions {
+  return readConnectionOptions(raw, env, {
+    baseUrlExample: 'http://127.0.0.1:8004/v1',
+    apiKeyEnvExample: 'OPENAI_API_KEY',
+    timeoutSeconds,
+  });
+}
 
 /** Keys as an operator writes them in config.yaml. */
 const KEYS = [...CONNECTION_KEYS, 'model', 'voices', 'language', 'sample_rate'];
@@ -59,10 +66,7 @@ const KEYS = [...CONNECTION_KEYS, 'model', 'voices', 'language', 'sample_rate'];
 export function parseOpenAiOptions(raw: RawOptions, env: Environment = {}): OpenAiOptions {
   rejectUnknownKeys(raw, KEYS, 'openai');
   return {
-    ...readConnectionOptions(raw, env, {
-      ...OPENAI_CONNECTION_EXAMPLES,
-      timeoutSeconds: OPENAI_DEFAULTS.timeoutSeconds,
-    }),
+    ...readOpenAiConnection(raw, env, OPENAI_DEFAULTS.timeoutSeconds),
     model: optionalText(raw, 'model') ?? OPENAI_DEFAULTS.model,
     voices: optionalTextList(raw, 'voices', 'voice ids') ?? OPENAI_DEFAULT_VOICES,
     language: optionalText(raw, 'language') ?? OPENAI_DEFAULTS.language,

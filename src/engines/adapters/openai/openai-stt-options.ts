@@ -5,12 +5,11 @@ import {
   optionalText,
   optionalTextList,
   type RawOptions,
-  readConnectionOptions,
   rejectUnknownKeys,
   type RemoteConnectionOptions,
   sampleRateOption,
 } from '../remote/remote-options.js';
-import { OPENAI_CONNECTION_EXAMPLES } from './openai-options.js';
+import { readOpenAiConnection } from './openai-options.js';
 
 /** verbose_json brings segments and word timings; json only the text (gpt-4o-transcribe answers only json). */
 export type TranscriptionFormat = 'verbose_json' | 'json';
@@ -48,10 +47,7 @@ export function parseOpenAiSttOptions(raw: RawOptions, env: Environment = {}): O
   }
   const defaultLanguage = optionalText(raw, 'language');
   return {
-    ...readConnectionOptions(raw, env, {
-      ...OPENAI_CONNECTION_EXAMPLES,
-      timeoutSeconds: OPENAI_STT_DEFAULTS.timeoutSeconds,
-    }),
+    ...readOpenAiConnection(raw, env, OPENAI_STT_DEFAULTS.timeoutSeconds),
     model: optionalText(raw, 'model') ?? OPENAI_STT_DEFAULTS.model,
     languages: optionalTextList(raw, 'languages', 'language codes') ?? OPENAI_STT_DEFAULTS.languages,
     ...(defaultLanguage ? { defaultLanguage } : {}),

@@ -1,19 +1,17 @@
 import assert from 'node:assert/strict';
+import { rejectsWithKind, throwsNamingOption } from '../../testing/engine-assertions.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import { decodeWav } from '../../../audio/wav.js';
-import { EngineOptionsError } from '../../ports/engine-factory.js';
 import type { TimedText } from '../../ports/stt-engine.js';
 import { STT_ENGINE_FACTORIES } from '../../stt-engine-factories.js';
 import { runSttEngineContract, transcriptWords, wordErrorRate } from '../../testing/stt-engine.contract.js';
 import { RemoteEngineError } from '../remote/remote-engine-error.js';
 import {
   everythingAnErrorShows,
-  type LocalHttpServer,
   playTransportFault,
-  rejectsWithKind,
   sendJson,
-  startLocalHttpServer,
+  useLocalHttpServer,
   type TransportFault,
 } from '../remote/testing/local-http-server.js';
 import { recogniseToneWords, toneWordsAudio } from '../remote/testing/tone-words.js';
@@ -173,11 +171,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, body: Buffer): 
   }
 }
 
-let server: LocalHttpServer;
-before(async () => {
-  server = await startLocalHttpServer(handle);
-});
-after(() => server.close());
+const server = useLocalHttpServer(handle);
 
 function makeEngine(extra: Record<string, unknown> = {}): OpenAiSttEngine {
   return new OpenAiSttEngine(
@@ -308,10 +302,7 @@ void describe('OpenAiSttEngine requests and faults', () => {
 void describe('openai stt options and contract helpers', () => {
   const base = { base_url: 'http://127.0.0.1:8000/v1' };
   const throwsNaming = (raw: Record<string, unknown>, option: string) =>
-    assert.throws(
-      () => parseOpenAiSttOptions(raw, {}),
-      (error: unknown) => error instanceof EngineOptionsError && error.message.includes(option),
-    );
+    throwsNamingOption(() => parseOpenAiSttOptions(raw, {}), option);
 
   void it('applies the defaults', () => {
     const options = parseOpenAiSttOptions(base);

@@ -6,6 +6,7 @@ import { abortedError, EngineError } from '../../ports/engine-error.js';
 import type { EngineHealth, EngineVoice } from '../../ports/engine-health.js';
 import type { SynthesisRequest, TtsCapabilities, TtsEngine } from '../../ports/tts-engine.js';
 import { RemoteConnection } from '../remote/remote-connection.js';
+import { remoteTtsCapabilities } from '../remote/remote-tts-capabilities.js';
 import type { RemoteErrorBody } from '../remote/remote-error-body.js';
 import type { RemoteHttpClient, RemoteHttpFailure } from '../remote/remote-http-client.js';
 import type { OpenAiOptions } from './openai-options.js';
@@ -41,14 +42,7 @@ export class OpenAiTtsEngine implements TtsEngine {
   }
 
   capabilities(): TtsCapabilities {
-    return {
-      kind: 'remote',
-      streaming: false,
-      wordTimestamps: false,
-      cloning: false,
-      supportedParams: ['speed'],
-      sampleRate: this.options.sampleRate,
-    };
+    return remoteTtsCapabilities(['speed'], this.options.sampleRate);
   }
 
   listVoices(signal?: AbortSignal): Promise<EngineVoice[]> {

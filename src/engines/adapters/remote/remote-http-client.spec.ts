@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { rejectsWithKind } from '../../testing/engine-assertions.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { EngineError } from '../../ports/engine-error.js';
@@ -9,7 +10,6 @@ import {
   everythingAnErrorShows,
   type LocalHttpServer,
   playTransportFault,
-  rejectsWithKind,
   sendJson,
   startLocalHttpServer,
 } from './testing/local-http-server.js';

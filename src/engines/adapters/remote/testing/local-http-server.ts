@@ -1,12 +1,11 @@
-import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { EngineError, type EngineErrorKind } from '../../../ports/engine-error.js';
+import { after, before } from 'node:test';
 
 /*
  * What the remote adapters' specs share: a local HTTP server standing in for a provider's
  * documented API (the handler implements the contract), the transport faults every provider
- * can show (hang, connection reset, a body that trickles in), and assertions on error kinds.
+ * can show (hang, connection reset, a body that trickles in), and a leak check for errors.
  * Traffic stays on 127.0.0.1.
  */
 
@@ -53,6 +52,34 @@ export async function startLocalHttpServer(handler: RequestHandler): Promise<Loc
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     },
+  };
+}
+
+/**
+ * A local server for the whole spec file: started in a before() hook, closed in an after()
+ * hook; its properties are readable from the tests on.
+ */
+export function useLocalHttpServer(handler: RequestHandler): LocalHttpServer {
+  let server: LocalHttpServer | undefined;
+  before(async () => {
+    server = await startLocalHttpServer(handler);
+  });
+  after(() => server?.close());
+  const started = (): LocalHttpServer => {
+    if (!server) throw new Error('The local server starts in a before() hook; read it from tests only.');
+    return server;
+  };
+  return {
+    get url() {
+      return started().url;
+    },
+    get connections() {
+      return started().connections;
+    },
+    get cutOff() {
+      return started().cutOff;
+    },
+    close: () => started().close(),
   };
 }
 
@@ -121,22 +148,6 @@ export async function closedPortUrl(): Promise<string> {
   const port = (closed.address() as AddressInfo).port;
   await new Promise((resolve) => closed.close(resolve));
   return `http://127.0.0.1:${port}`;
-}
-
-/** Asserts the promise rejects with an EngineError of `kind`, and returns it. */
-export async function rejectsWithKind(
-  promise: Promise<unknown>,
-  kind: EngineErrorKind,
-): Promise<EngineError> {
-  let caught: EngineError | undefined;
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof EngineError, `expected an EngineError, got ${String(error)}`);
-    assert.equal(error.kind, kind, `expected kind '${kind}', got '${error.kind}': ${error.message}`);
-    caught = error;
-    return true;
-  });
-  assert.ok(caught);
-  return caught;
 }
 
 /** Everything an error would show when logged: message, causes, and their own properties. */
