@@ -36,7 +36,7 @@ export class RemoteConnection {
     return this.healthCache.get();
   }
 
-  /** Idempotent: closes the idle sockets; later calls are refused. */
+  /** Idempotent: destroys the client's sockets; later calls are refused. */
   dispose(): Promise<void> {
     this.disposed = true;
     this.client.dispose();

@@ -218,7 +218,10 @@ export class RemoteHttpClient {
     return 'the server needs a key: set options.api_key_env';
   }
 
-  /** Closes idle keep-alive sockets; calls in flight finish on theirs. */
+  /**
+   * Destroys the keep-alive sockets, in use or idle: the registry disposes an engine only
+   * after its calls have finished.
+   */
   dispose(): void {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
