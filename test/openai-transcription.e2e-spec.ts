@@ -91,7 +91,8 @@ describe('the official openai SDK against /v1/audio/transcriptions', () => {
         file: await toFile(await readFile(SHORT_CLIP), 'x.wav'),
         model: 'no-such-engine',
       }),
-      (error: unknown) => error instanceof OpenAI.APIError && error.status === 400 && error.code === 'validation_failed',
+      (error: unknown) =>
+        error instanceof OpenAI.APIError && error.status === 400 && error.code === 'validation_failed',
     );
   });
 });

@@ -3,7 +3,15 @@ import { after, before, describe, it } from 'node:test';
 import { ESPEAK_TEST_CONFIG } from './support/espeak-config.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LIBRIVOX, POCKETSPHINX_TEST_CONFIG, wordErrorRate } from './support/speech-fixtures.js';
+import {
+  transcriptWords,
+  wordErrorRate as wordErrorRateOf,
+} from '../src/engines/testing/stt-engine.contract.js';
+import { LIBRIVOX, POCKETSPHINX_TEST_CONFIG } from './support/speech-fixtures.js';
+
+function wordErrorRate(reference: string, heard: string): number {
+  return wordErrorRateOf(transcriptWords(reference), transcriptWords(heard));
+}
 import { deepMerge, startTestGateway, type TestGateway, waitForVoices } from './support/test-gateway.js';
 
 /**

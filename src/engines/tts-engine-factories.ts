@@ -1,4 +1,5 @@
 import { espeakTtsEngineFactory } from './adapters/espeak/espeak.factory.js';
+import { miniMaxTtsEngineFactory } from './adapters/minimax/minimax.factory.js';
 import { openAiTtsEngineFactory } from './adapters/openai/openai.factory.js';
 import type { EngineFactory } from './ports/engine-factory.js';
 import type { TtsEngine } from './ports/tts-engine.js';
@@ -10,4 +11,5 @@ import type { TtsEngine } from './ports/tts-engine.js';
 export const TTS_ENGINE_FACTORIES: ReadonlyArray<EngineFactory<TtsEngine>> = [
   espeakTtsEngineFactory,
   openAiTtsEngineFactory,
+  miniMaxTtsEngineFactory,
 ];

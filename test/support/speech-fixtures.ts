@@ -93,28 +93,3 @@ export async function cliTranscript(
     .filter(Boolean)
     .join(' ');
 }
-
-/** Word error rate: word-level edit distance over the reference's length. */
-export function wordErrorRate(reference: string, hypothesis: string): number {
-  const words = (text: string): string[] =>
-    text
-      .toLowerCase()
-      .replace(/[^a-z' ]/g, ' ')
-      .split(/\s+/)
-      .filter(Boolean);
-  const ref = words(reference);
-  const hyp = words(hypothesis);
-  let previous = Array.from({ length: hyp.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= ref.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= hyp.length; j++) {
-      current[j] = Math.min(
-        previous[j] + 1,
-        current[j - 1] + 1,
-        previous[j - 1] + (ref[i - 1] === hyp[j - 1] ? 0 : 1),
-      );
-    }
-    previous = current;
-  }
-  return ref.length === 0 ? (hyp.length === 0 ? 0 : 1) : previous[hyp.length] / ref.length;
-}

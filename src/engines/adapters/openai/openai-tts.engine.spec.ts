@@ -6,8 +6,8 @@ import { pino } from 'pino';
 import { pcmBytes } from '../../../audio/pcm.js';
 import { encodeWav } from '../../../audio/wav.js';
 import { clipDurationSeconds } from '../../ports/audio-clip.js';
-import { EngineError, type EngineErrorKind } from '../../ports/engine-error.js';
 import { type EngineContext, EngineOptionsError } from '../../ports/engine-factory.js';
+import { rejectsWithKind } from '../../testing/engine-assertions.js';
 import { runTtsEngineContract } from '../../testing/tts-engine.contract.js';
 import { parseOpenAiOptions } from './openai-options.js';
 import { OpenAiTtsEngine } from './openai-tts.engine.js';
@@ -142,17 +142,6 @@ after(async () => {
 async function makeEngine(extra: Record<string, unknown> = {}): Promise<OpenAiTtsEngine> {
   const options = parseOpenAiOptions({ base_url: await listening, api_key: KEY, voices: VOICES, ...extra });
   return new OpenAiTtsEngine('openai-test', options, context.logger);
-}
-
-async function rejectsWithKind(promise: Promise<unknown>, kind: EngineErrorKind): Promise<EngineError> {
-  let caught: EngineError | undefined;
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof EngineError, `expected an EngineError, got ${String(error)}`);
-    assert.equal(error.kind, kind, `expected kind '${kind}', got '${error.kind}': ${error.message}`);
-    caught = error;
-    return true;
-  });
-  return caught!;
 }
 
 runTtsEngineContract('openai (local fake server)', () => makeEngine());

@@ -5,6 +5,7 @@ import pino from 'pino';
 import { samplesFromPcm } from '../../../audio/pcm.js';
 import { childPids, procAvailable } from '../../../audio/testing/processes.js';
 import { EngineError } from '../../ports/engine-error.js';
+import { runSttEngineContract } from '../../testing/stt-engine.contract.js';
 import type { SttAudio } from '../../ports/stt-engine.js';
 import { parsePocketsphinxOptions } from './pocketsphinx-options.js';
 import { PocketsphinxSttEngine } from './pocketsphinx-stt.engine.js';
@@ -14,6 +15,18 @@ const GO_FORWARD = '/usr/share/pocketsphinx/test/data/goforward.raw';
 const GRAMMAR = '/usr/share/pocketsphinx/test/data/goforward.gram';
 const logger = pino({ level: 'silent' });
 const audio: SttAudio = { samples: samplesFromPcm(readFileSync(GO_FORWARD)), sampleRate: 16000 };
+
+runSttEngineContract(
+  'pocketsphinx (grammar-free, Debian en-us model)',
+  () => new PocketsphinxSttEngine('pocketsphinx', parsePocketsphinxOptions({ max_concurrent: 2 }), logger),
+  // The language model hears "go forward ten meters" as "go forward ten years" here: one word in four.
+  () => ({
+    audio,
+    expectedWords: ['go', 'forward', 'ten', 'meters'],
+    maxWordErrorRate: 0.25,
+    language: 'en',
+  }),
+);
 
 function kindOf(kind: string) {
   return (error: unknown) => error instanceof EngineError && error.kind === kind;

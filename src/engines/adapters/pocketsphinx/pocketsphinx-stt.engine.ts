@@ -106,6 +106,7 @@ export class PocketsphinxSttEngine implements SttEngine {
   async transcribe(audio: SttAudio, options: TranscribeOptions, signal: AbortSignal): Promise<Transcript> {
     if (signal.aborted) throw abortedError(this.id);
     if (this.disposed) throw new EngineError('unavailable', 'the engine was shut down', this.id);
+    if (audio.samples.length === 0) throw new EngineError('invalid_input', 'the audio is empty', this.id);
     if (audio.sampleRate !== POCKETSPHINX_SAMPLE_RATE) {
       throw new EngineError(
         'invalid_input',
