@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the speech engines use, where root (or sudo) and apt allow:
-# pocketsphinx + pocketsphinx-en-us (the STT engine), espeak-ng (native TTS for long texts)
+# pocketsphinx + pocketsphinx-en-us + python3-pocketsphinx (the STT engine), espeak-ng (native TTS for long texts)
 # and ffmpeg (decoding uploads, encoding mp3/opus/aac/flac). With --test it also installs
 # what the test suite compares against (ffprobe comes with ffmpeg; pocketsphinx-testdata
 # holds the recorded clips). Idempotent and quick when everything is there. Without root
@@ -18,6 +18,8 @@ command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing+=(ffmpe
 command -v espeak-ng >/dev/null || missing+=(espeak-ng)
 command -v pocketsphinx_continuous >/dev/null || missing+=(pocketsphinx)
 [ -f /usr/share/pocketsphinx/model/en-us/en-us.lm.bin ] || missing+=(pocketsphinx-en-us)
+# The warm decoder (model loaded once) runs in Debian's own Python with its pocketsphinx bindings.
+[ -d /usr/lib/python3/dist-packages/pocketsphinx ] || missing+=(python3-pocketsphinx)
 if [ "${1:-}" = --test ]; then
   [ -d /usr/share/pocketsphinx/test/data/librivox ] || missing+=(pocketsphinx-testdata)
 fi

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { encodeWav } from '../src/audio/wav.js';
-import { childPids } from '../src/audio/testing/processes.js';
+import { descendantPids } from '../src/audio/testing/processes.js';
 import {
   cliTranscript,
   decodeLikeTheGateway,
@@ -302,10 +302,18 @@ describe('POST /stt with pocketsphinx', () => {
       body: form(encodeWav(new Int16Array(long.buffer, long.byteOffset, long.length / 2), 16000)),
       signal: controller.signal,
     }).catch(() => 'aborted');
-    await waitFor(() => childPids('pocketsphinx_co').length > 0, 'a decoder running', 10_000);
+    await waitFor(
+      () => descendantPids('pocketsphinx_co', 'sg-stt-decode').length > 0,
+      'a decoder running',
+      10_000,
+    );
     controller.abort();
     assert.equal(await pending, 'aborted');
-    await waitFor(() => childPids('pocketsphinx_co').length === 0, 'the decoder killed', 5000);
+    await waitFor(
+      () => descendantPids('pocketsphinx_co', 'sg-stt-decode').length === 0,
+      'the decoder killed',
+      5000,
+    );
   });
 });
 
@@ -370,7 +378,13 @@ describe('POST /stt limits and engine availability', () => {
   it('answers 503 ENGINE_UNAVAILABLE with the install hint when pocketsphinx is missing', async () => {
     const t = await gatewayWith({
       engines: {
-        stt: [{ id: 'pocketsphinx', type: 'pocketsphinx', options: { binary: 'no-such-decoder' } }],
+        stt: [
+          {
+            id: 'pocketsphinx',
+            type: 'pocketsphinx',
+            options: { binary: 'no-such-decoder', python: '/no/python3' },
+          },
+        ],
       },
     });
     const response = await postForm(t, await readFile(SHORT_CLIP));
@@ -387,7 +401,12 @@ describe('POST /stt limits and engine availability', () => {
     const t = await gatewayWith({
       engines: {
         stt: [
-          { id: 'broken', type: 'pocketsphinx', priority: 0, options: { binary: 'no-such-decoder' } },
+          {
+            id: 'broken',
+            type: 'pocketsphinx',
+            priority: 0,
+            options: { binary: 'no-such-decoder', python: '/no/python3' },
+          },
           { id: 'pocketsphinx', type: 'pocketsphinx', priority: 1 },
         ],
       },

@@ -5,9 +5,20 @@ import { EngineOptionsError } from '../../ports/engine-factory.js';
 export const DEBIAN_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
 
 /** The `options:` of a `type: pocketsphinx` entry in config.yaml, validated, with defaults applied. */
+export const POCKETSPHINX_DECODERS = ['auto', 'warm', 'process'] as const;
+export type PocketsphinxDecoderMode = (typeof POCKETSPHINX_DECODERS)[number];
+
 export interface PocketsphinxOptions {
-  /** Program name (looked up on PATH) or absolute path. */
+  /**
+   * `warm`: the model stays loaded in a small server (Debian's python3-pocketsphinx) that
+   * forks a decoder per request; `process`: pocketsphinx_continuous per request; `auto`:
+   * warm when its server starts, else process. Both decode identically.
+   */
+  decoder: PocketsphinxDecoderMode;
+  /** Program name (looked up on PATH) or absolute path (process decoder). */
   binary: string;
+  /** The Python with Debian's pocketsphinx bindings (warm decoder). */
+  python: string;
   /** Acoustic model folder (-hmm). */
   hmm: string;
   /** Language model (-lm), used when a request brings no grammar or vocabulary. */
@@ -39,7 +50,18 @@ const RESERVED_FLAGS = new Set([
   'argfile',
 ]);
 
-const KEYS = ['binary', 'model_dir', 'hmm', 'lm', 'dict', 'language', 'max_concurrent', 'decoder_options'];
+const KEYS = [
+  'decoder',
+  'binary',
+  'python',
+  'model_dir',
+  'hmm',
+  'lm',
+  'dict',
+  'language',
+  'max_concurrent',
+  'decoder_options',
+];
 
 function text(raw: Readonly<Record<string, unknown>>, key: string, fallback: string): string {
   const value = raw[key];
@@ -99,8 +121,15 @@ export function parsePocketsphinxOptions(raw: Readonly<Record<string, unknown>>)
   const language = text(raw, 'language', 'en').toLowerCase();
   if (!/^[a-z]{2,3}$/.test(language))
     throw new EngineOptionsError('options.language must be an ISO 639-1 code such as en');
+  const decoder = raw.decoder ?? 'auto';
+  if (typeof decoder !== 'string' || !(POCKETSPHINX_DECODERS as readonly string[]).includes(decoder)) {
+    throw new EngineOptionsError(`options.decoder must be one of ${POCKETSPHINX_DECODERS.join(', ')}`);
+  }
   return {
+    decoder: decoder as PocketsphinxDecoderMode,
     binary: text(raw, 'binary', 'pocketsphinx_continuous'),
+    // Debian's own Python: a pyenv or venv python3 on PATH would not see python3-pocketsphinx.
+    python: text(raw, 'python', '/usr/bin/python3'),
     hmm: text(raw, 'hmm', join(modelDir, 'en-us')),
     lm: text(raw, 'lm', join(modelDir, 'en-us.lm.bin')),
     dict: text(raw, 'dict', join(modelDir, 'cmudict-en-us.dict')),

@@ -1,5 +1,12 @@
 import type { TimedText } from '../../ports/stt-engine.js';
 
+/** One utterance as either decoder reports it: the hypothesis and every token with its times. */
+export interface DecodedUtterance {
+  text: string;
+  /** Words and fillers, as [token, start s, end s]. */
+  words: Array<[string, number, number]>;
+}
+
 export interface PocketsphinxResult {
   /** One per utterance pocketsphinx found (it splits the audio at silences). */
   segments: TimedText[];
@@ -24,39 +31,56 @@ function round(seconds: number): number {
 }
 
 /**
- * Parses pocketsphinx_continuous's stdout with `-time yes`: for each utterance, a line
- * with the hypothesis, then one token line per word or filler with its start and end
- * (seconds from the start of the input). A segment's text is the hypothesis; its span
- * runs from its first to its last real word.
+ * Utterances from pocketsphinx_continuous's stdout with `-time yes`: for each, a line with
+ * the hypothesis, then one token line per word or filler with its start and end.
  */
-export function parsePocketsphinxOutput(stdout: string): PocketsphinxResult {
-  const segments: TimedText[] = [];
-  const words: TimedText[] = [];
-  let current: { text: string; words: TimedText[] } | null = null;
-  const close = (): void => {
-    if (current && current.words.length > 0) {
-      segments.push({
-        text: current.text || current.words.map((w) => w.text).join(' '),
-        start: current.words[0].start,
-        end: current.words[current.words.length - 1].end,
-      });
-    }
-    current = null;
-  };
+export function parseCliOutput(stdout: string): DecodedUtterance[] {
+  const utterances: DecodedUtterance[] = [];
+  let current: DecodedUtterance | null = null;
   for (const raw of stdout.split('\n')) {
     const line = raw.trim();
     const token = TOKEN_LINE.exec(line);
     if (token) {
-      current ??= { text: '', words: [] };
-      if (isFiller(token[1])) continue;
-      const word = { text: wordOf(token[1]), start: round(Number(token[2])), end: round(Number(token[3])) };
-      current.words.push(word);
-      words.push(word);
+      if (!current) {
+        current = { text: '', words: [] };
+        utterances.push(current);
+      }
+      current.words.push([token[1], Number(token[2]), Number(token[3])]);
       continue;
     }
-    close();
-    if (line !== '') current = { text: line.replace(/\s+/g, ' '), words: [] };
+    current = null;
+    if (line !== '') {
+      current = { text: line.replace(/\s+/g, ' '), words: [] };
+      utterances.push(current);
+    }
   }
-  close();
+  return utterances;
+}
+
+/**
+ * Segments and words from decoded utterances: fillers dropped, pronunciation variants
+ * named by their word; a segment's text is the hypothesis and its span runs from its first
+ * to its last real word (utterances without words are silence and give no segment).
+ */
+export function resultOf(utterances: readonly DecodedUtterance[]): PocketsphinxResult {
+  const segments: TimedText[] = [];
+  const words: TimedText[] = [];
+  for (const utterance of utterances) {
+    const own = utterance.words
+      .filter(([token]) => !isFiller(token))
+      .map(([token, start, end]) => ({ text: wordOf(token), start: round(start), end: round(end) }));
+    if (own.length === 0) continue;
+    words.push(...own);
+    segments.push({
+      text: utterance.text.trim() || own.map((w) => w.text).join(' '),
+      start: own[0].start,
+      end: own[own.length - 1].end,
+    });
+  }
   return { segments, words };
+}
+
+/** pocketsphinx_continuous -time yes output → segments and words. */
+export function parsePocketsphinxOutput(stdout: string): PocketsphinxResult {
+  return resultOf(parseCliOutput(stdout));
 }
