@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import type { OutputFormat } from '../audio/audio-format.js';
 import type { Enveloped } from '../common/envelope.js';
 import { ConfigService } from '../config/config.service.js';
+import { RequireScope } from '../accounts/auth/access.decorator.js';
 import { RouterGate } from '../config/router-gate.decorator.js';
 import { EngineRegistry, type EngineStatus } from '../engines/engine-registry.js';
 import { abortWhenClientLeaves } from './client-abort.js';
@@ -29,6 +30,7 @@ export interface VoiceListing {
 
 @ApiTags('tts')
 @RouterGate('core.tts')
+@RequireScope('tts')
 @Controller()
 export class TtsController {
   constructor(
