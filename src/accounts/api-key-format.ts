@@ -45,12 +45,17 @@ export function hashApiKey(token: string): Buffer {
   return createHash('sha256').update(token).digest();
 }
 
+/** A key for this id with fresh randomness (tests use it to present a known id with a wrong secret). */
+export function composeApiKey(keyId: string): string {
+  const secret = base62(BigInt(`0x${randomBytes(SECRET_BYTES).toString('hex')}`), SECRET_LENGTH);
+  const body = `${API_KEY_PREFIX}${keyId}_${secret}`;
+  return `${body}${checksumOf(body)}`;
+}
+
 export function generateApiKey(): IssuedKey {
   // 72 random bits → 12 base62 characters (62^12 > 2^71), public but unguessable.
   const keyId = base62(BigInt(`0x${randomBytes(9).toString('hex')}`), KEY_ID_LENGTH).slice(-KEY_ID_LENGTH);
-  const secret = base62(BigInt(`0x${randomBytes(SECRET_BYTES).toString('hex')}`), SECRET_LENGTH);
-  const body = `${API_KEY_PREFIX}${keyId}_${secret}`;
-  const token = `${body}${checksumOf(body)}`;
+  const token = composeApiKey(keyId);
   return { token, keyId, hash: hashApiKey(token) };
 }
 

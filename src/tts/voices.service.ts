@@ -11,6 +11,8 @@ import { type VoiceFilter, VoicesRepository } from './voices.repository.js';
 /** How long a resolved voice is reused; edits of the voices table show within this time. */
 const VOICE_CACHE_TTL_MS = 5000;
 const VOICE_CACHE_MAX = 1000;
+/** PostgreSQL's unique_violation: the engine voice already has a friendly name. */
+const UNIQUE_VIOLATION = '23505';
 
 /** Voices clients can name, seeded from the engines, and how a name resolves to an engine voice. */
 @Injectable()
@@ -77,7 +79,15 @@ export class VoicesService implements OnApplicationBootstrap {
     friendlyName: string,
     changes: Parameters<VoicesRepository['updateByName']>[1],
   ): Promise<VoiceEntity> {
-    const updated = await this.voices.updateByName(friendlyName, changes);
+    const updated = await this.voices.updateByName(friendlyName, changes).catch((error: unknown) => {
+      if ((error as { code?: unknown }).code === UNIQUE_VIOLATION) {
+        throw new AppError(
+          'CONFLICT',
+          `Another voice already names ${changes.engineVoiceId ?? 'that engine voice'}.`,
+        );
+      }
+      throw error;
+    });
     if (!updated) throw new AppError('NOT_FOUND', `No voice named '${friendlyName}'.`);
     this.recent.delete(friendlyName);
     return updated;

@@ -20,6 +20,10 @@ export interface TestGatewayOptions {
   extraModules?: Type[];
   /** Text written as config.yaml instead of the generated one. */
   configText?: string;
+  /** Use this PostgreSQL schema (shared by several gateways) instead of a fresh one; the caller drops it. */
+  schema?: string;
+  /** Receives the one-time bootstrap admin key. */
+  bootstrapKeySink?: (message: string) => void;
 }
 
 export interface TestGateway {
@@ -74,7 +78,7 @@ export function baseTestConfig(
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
   const database = options.database ?? 'postgres';
   const dir = await mkdtemp(join(tmpdir(), 'sg-test-'));
-  const schema = `t_${randomBytes(5).toString('hex')}`;
+  const schema = options.schema ?? newSchemaName();
   const configPath = join(dir, 'config.yaml');
   const text =
     options.configText ??
@@ -106,6 +110,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       rootDir: dir,
       logDestination: destination,
       extraModules: options.extraModules,
+      bootstrapKeySink: options.bootstrapKeySink,
     });
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
@@ -122,10 +127,14 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     rawLogs,
     async close() {
       await gateway.close();
-      if (database === 'postgres') await dropSchema(schema);
+      if (database === 'postgres' && !options.schema) await dropSchema(schema);
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+export function newSchemaName(): string {
+  return `t_${randomBytes(5).toString('hex')}`;
 }
 
 export async function dropSchema(schema: string): Promise<void> {
@@ -178,10 +187,17 @@ export async function requestJson<T = Record<string, unknown>>(
 }
 
 /** Waits until the gateway has seeded its engines' voices (done in the background at start). */
-export async function waitForVoices(url: string, query = 'language=en-us', atLeast = 1): Promise<void> {
+export async function waitForVoices(
+  url: string,
+  query = 'language=en-us',
+  atLeast = 1,
+  headers: Record<string, string> = {},
+): Promise<void> {
   await waitFor(
     async () => {
-      const body = (await requestJson<{ data?: { voices?: unknown[] } }>(`${url}/tts/voices?${query}`)).body;
+      const body = (
+        await requestJson<{ data?: { voices?: unknown[] } }>(`${url}/tts/voices?${query}`, { headers })
+      ).body;
       return (body.data?.voices?.length ?? 0) >= atLeast;
     },
     `voices (${query}) seeded`,
