@@ -142,7 +142,12 @@ export class AccountsService {
   async bootstrapAdmin(): Promise<IssuedApiKey | null> {
     if (await this.users.hasActiveAdmin(DEV_USER_EMAIL)) return null;
     const plans = this.config.current.rateLimits.plans;
-    const planName = Object.keys(plans).sort((a, b) => plans[b].quotaSeconds - plans[a].quotaSeconds)[0];
+    // The most generous plan: an operator setting up accounts should not hit the free plan's limits.
+    const planName = Object.keys(plans).sort(
+      (a, b) =>
+        plans[b].requestsPerMinute - plans[a].requestsPerMinute ||
+        plans[b].quotaSeconds - plans[a].quotaSeconds,
+    )[0];
     const user = await this.users.insert({
       name: 'Administrator',
       email: BOOTSTRAP_ADMIN_EMAIL,
