@@ -101,6 +101,9 @@ export async function runAccountsCommand(
   const [command, action] = positionals;
   const json = (value: unknown) => JSON.stringify(value);
 
+  if (command === 'import') {
+    return importMigrationData(accounts, voices, required(action, 'FILE'), options.engine ?? 'minimax');
+  }
   switch (`${command} ${action ?? ''}`.trim()) {
     case 'users create': {
       const user = await accounts.createUser({
@@ -203,9 +206,6 @@ export async function runAccountsCommand(
       if (!(await voices.updateByName(name, { isActive: false })))
         throw new AppError('NOT_FOUND', `no voice '${name}'`);
       return [`deactivated voice ${name}`];
-    }
-    case 'import': {
-      return importMigrationData(accounts, voices, required(action, 'FILE'), options.engine ?? 'minimax');
     }
     default:
       throw new AppError('ROUTE_NOT_FOUND', `unknown command: ${positionals.join(' ')}`);
