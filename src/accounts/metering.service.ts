@@ -37,6 +37,20 @@ const UNMETERED: MeteredCall = {
   fail: () => Promise.resolve(),
 };
 
+function logOf(account: Account, context: RequestContext, spec: MeteredCallSpec, errorCode: string | null) {
+  return {
+    keyId: account.keyId,
+    endpoint: spec.endpoint ?? context.endpoint ?? 'unknown',
+    voice: spec.voice ?? context.voice,
+    engine: spec.engine ?? context.engine,
+    model: spec.model,
+    textLength: spec.textLength,
+    errorCode,
+    latencyMs: elapsedSeconds(context.startedAt) * 1000,
+    requestId: context.requestId,
+  };
+}
+
 function errorCodeOf(error: unknown): string {
   return error instanceof AppError ? error.code : 'INTERNAL_ERROR';
 }
@@ -56,16 +70,39 @@ export class MeteringService {
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
   ) {}
 
-  /** Checks the plan, takes a concurrency slot and reserves the estimate. */
-  async begin(spec: MeteredCallSpec): Promise<MeteredCall> {
+  /** The caller, its plan checked against the spec; undefined when nothing is to be metered. */
+  private admit(spec: MeteredCallSpec) {
     const context = RequestContextStore.current();
     const account = context?.account;
     const settings = this.config.current;
-    if (!account) return UNMETERED;
+    if (!context || !account) return undefined;
     const plan = planOf(settings, account.plan);
     if (spec.uses) assertPlanAllows(account.plan, plan, spec.uses);
-    if (!settings.auth.metering) return UNMETERED;
+    return settings.auth.metering ? { context, account, plan } : undefined;
+  }
 
+  /**
+   * For work whose cost is known before it runs (a cached answer): plan checks, then the
+   * charge and its usage row in one statement. Answers the seconds left.
+   */
+  async charge(spec: MeteredCallSpec): Promise<number | undefined> {
+    const admitted = this.admit(spec);
+    if (!admitted) return undefined;
+    const { context, account } = admitted;
+    const remaining = await this.quota.charge(
+      account.userId,
+      spec.estimateSeconds,
+      logOf(account, context, spec, null),
+    );
+    context.quotaRemainingSeconds = remaining;
+    return remaining;
+  }
+
+  /** Checks the plan, takes a concurrency slot and reserves the estimate. */
+  async begin(spec: MeteredCallSpec): Promise<MeteredCall> {
+    const admitted = this.admit(spec);
+    if (!admitted) return UNMETERED;
+    const { context, account, plan } = admitted;
     const releaseSlot = this.concurrency.acquire(account.userId, plan.maxConcurrentRequests);
     let reservation: QuotaReservation;
     try {
@@ -100,17 +137,7 @@ export class MeteringService {
     releaseSlot: () => void,
   ): MeteredCall {
     let settled = false;
-    const log = (errorCode: string | null) => ({
-      keyId: account.keyId,
-      endpoint: spec.endpoint ?? context.endpoint ?? 'unknown',
-      voice: spec.voice ?? context.voice,
-      engine: spec.engine ?? context.engine,
-      model: spec.model,
-      textLength: spec.textLength,
-      errorCode,
-      latencyMs: elapsedSeconds(context.startedAt) * 1000,
-      requestId: context.requestId,
-    });
+    const log = (errorCode: string | null) => logOf(account, context, spec, errorCode);
     return {
       remainingSeconds: reservation.remainingSeconds,
       commit: async (actualSeconds) => {

@@ -24,16 +24,35 @@ export class QuotaService {
   async reserve(userId: number, estimateSeconds: number): Promise<QuotaReservation> {
     const seconds = roundSeconds(estimateSeconds);
     const remaining = await this.quota.reserve(userId, seconds);
-    if (remaining === null) {
-      const left = roundSeconds(await this.quota.remaining(userId));
-      throw new AppError(
-        'QUOTA_EXCEEDED',
-        `The quota does not cover this request: ${left} s left, about ${seconds} s needed.`,
-        { remaining_seconds: left, needed_seconds: seconds },
-        { [QUOTA_REMAINING_HEADER]: String(left) },
-      );
-    }
+    if (remaining === null) throw await this.exceeded(userId, seconds);
     return { userId, seconds, remainingSeconds: roundSeconds(remaining) };
+  }
+
+  /** Reserve and commit at once, for an amount known before the work (a cached answer). */
+  async charge(
+    userId: number,
+    seconds: number,
+    log: Omit<UsageLogEntry, 'userId' | 'audioSeconds' | 'status'>,
+  ): Promise<number> {
+    const amount = roundSeconds(seconds);
+    const remaining = await this.quota.charge(amount, {
+      ...log,
+      userId,
+      audioSeconds: amount,
+      status: 'success',
+    });
+    if (remaining === null) throw await this.exceeded(userId, amount);
+    return roundSeconds(remaining);
+  }
+
+  private async exceeded(userId: number, seconds: number): Promise<AppError> {
+    const left = roundSeconds(await this.quota.remaining(userId));
+    return new AppError(
+      'QUOTA_EXCEEDED',
+      `The quota does not cover this request: ${left} s left, about ${seconds} s needed.`,
+      { remaining_seconds: left, needed_seconds: seconds },
+      { [QUOTA_REMAINING_HEADER]: String(left) },
+    );
   }
 
   /** Charges the actual seconds instead of the estimate; answers the seconds left. */

@@ -130,8 +130,7 @@ export class TtsService {
       // Cached audio is charged like fresh audio (the client receives the same seconds), and
       // its length is known, so exactly that is reserved.
       const seconds = cached.meta.durationSeconds;
-      const call = await this.metering.begin(this.meterSpec(request, resolved, seconds));
-      const quotaRemainingSeconds = await call.commit(seconds);
+      const quotaRemainingSeconds = await this.metering.charge(this.meterSpec(request, resolved, seconds));
       this.noteUsage(seconds);
       return {
         ...cached.meta.result,
