@@ -15,12 +15,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
-import pg from 'pg';
 import { stringify } from 'yaml';
 import { AccountsService } from '../src/accounts/accounts.service.js';
 import { createGateway } from '../src/gateway.js';
+import { BENCH_DATABASE_URL, dropBenchSchema } from './bench-database.js';
 
-const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
 const DURATION_S = Number(process.env.BENCH_ACCOUNTS_DURATION_S ?? 6);
 const CONNECTIONS = 8;
 const BODY = JSON.stringify({ text: 'The quick brown fox jumps over the lazy dog.', voice: 'en-us' });
@@ -71,7 +70,7 @@ export async function runAccountsBenchmark(): Promise<void> {
           },
         },
       },
-      database: { url: DATABASE_URL, schema },
+      database: { url: BENCH_DATABASE_URL, schema },
       paths: { reference_audio: join(dir, 'ra'), voices: join(dir, 'voices'), outputs: join(dir, 'outputs') },
     }),
   );
@@ -127,10 +126,7 @@ export async function runAccountsBenchmark(): Promise<void> {
     console.log(`  usage rows written while on: ${usage[0].n} (one per metered request, plus the warm-up)`);
   } finally {
     await gateway.close();
-    const client = new pg.Client({ connectionString: DATABASE_URL });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await client.end();
+    await dropBenchSchema(schema);
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -7,6 +7,7 @@ import request from 'supertest';
 import { bearer, createUserWithKey, type SecuredGateway, startSecuredGateway } from './support/accounts.js';
 import {
   dropSchema,
+  freePort,
   newSchemaName,
   startTestGateway,
   type TestGateway,
@@ -92,14 +93,6 @@ describe('per-plan rate limits shared by two nodes through Redis', () => {
     );
   });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** A Redis of this test's own (never the machine's shared one), so it can be stopped. */
 async function startOwnRedis(port: number): Promise<ChildProcess> {

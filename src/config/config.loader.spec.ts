@@ -173,7 +173,10 @@ describe('parseConfig', () => {
       errorsOf('auth:\n  enforce: false\n  dev_user_plan: gold\n').join('\n'),
       /auth\.dev_user_plan names plan 'gold'/,
     );
-    assert.ok(parseConfig('auth:\n  enforce: true\n  dev_user_plan: gold\n', {}).ok, 'only checked when keyless');
+    assert.ok(
+      parseConfig('auth:\n  enforce: true\n  dev_user_plan: gold\n', {}).ok,
+      'only checked when keyless',
+    );
   });
 
   it('accepts the shipped config.yaml and config.example.yaml', async () => {

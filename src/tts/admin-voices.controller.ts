@@ -4,18 +4,11 @@ import { CreateVoiceDto, UpdateVoiceDto, VOICE_NAME } from '../accounts/admin/dt
 import { AdminOnly } from '../accounts/auth/access.decorator.js';
 import { AppError } from '../common/app-error.js';
 import type { VoiceEntity } from './voice.entity.js';
+import { voiceJson } from './voice-json.js';
 import { VoicesService } from './voices.service.js';
 
-function voiceJson(voice: VoiceEntity) {
-  return {
-    name: voice.friendlyName,
-    engine: voice.engine,
-    engine_voice_id: voice.engineVoiceId,
-    language: voice.language,
-    gender: voice.gender,
-    description: voice.description,
-    is_active: voice.isActive,
-  };
+function adminVoiceJson(voice: VoiceEntity) {
+  return { ...voiceJson(voice), is_active: voice.isActive };
 }
 
 function checkedName(name: string): string {
@@ -33,7 +26,7 @@ export class AdminVoicesController {
   @Post()
   @ApiOperation({ summary: 'Add a voice: a friendly name for one engine voice' })
   async create(@Body() body: CreateVoiceDto) {
-    return voiceJson(
+    return adminVoiceJson(
       await this.voices.create({
         friendlyName: body.friendly_name,
         engine: body.engine,
@@ -48,7 +41,7 @@ export class AdminVoicesController {
   @Patch(':name')
   @ApiOperation({ summary: 'Change a voice (shows in synthesis within 5 s on other nodes)' })
   async update(@Param('name') name: string, @Body() body: UpdateVoiceDto) {
-    return voiceJson(
+    return adminVoiceJson(
       await this.voices.update(checkedName(name), {
         engineVoiceId: body.engine_voice_id,
         language: body.language?.toLowerCase(),
@@ -62,6 +55,6 @@ export class AdminVoicesController {
   @Delete(':name')
   @ApiOperation({ summary: 'Deactivate a voice (kept, no longer listed or usable)' })
   async deactivate(@Param('name') name: string) {
-    return voiceJson(await this.voices.update(checkedName(name), { isActive: false }));
+    return adminVoiceJson(await this.voices.update(checkedName(name), { isActive: false }));
   }
 }

@@ -13,6 +13,7 @@ import { VoiceQueryDto } from './dto/voice-query.dto.js';
 import { TtsStatisticsService, type TtsStatisticsRow } from './tts-statistics.service.js';
 import { audioAnswer, jsonAnswer, streamAnswer, type TtsJsonAnswer } from './tts-response.js';
 import { TtsService, type TtsRequest } from './tts.service.js';
+import { voiceJson } from './voice-json.js';
 import { VoicesService } from './voices.service.js';
 import { AppError } from '../common/app-error.js';
 
@@ -111,14 +112,7 @@ export class TtsController {
       engine: query.engine,
     });
     return {
-      voices: voices.map((voice) => ({
-        name: voice.friendlyName,
-        engine: voice.engine,
-        engine_voice_id: voice.engineVoiceId,
-        language: voice.language,
-        gender: voice.gender,
-        description: voice.description,
-      })),
+      voices: voices.map(voiceJson),
       engines,
     };
   }
