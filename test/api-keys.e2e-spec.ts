@@ -6,7 +6,7 @@ import request from 'supertest';
 import { composeApiKey, generateApiKey } from '../src/accounts/api-key-format.js';
 import { bearer, createUserWithKey, type SecuredGateway, startSecuredGateway } from './support/accounts.js';
 import { ESPEAK_TEST_CONFIG } from './support/espeak-config.js';
-import { TEST_DATABASE_URL, waitForVoices } from './support/test-gateway.js';
+import { TEST_DATABASE_URL, waitFor, waitForVoices } from './support/test-gateway.js';
 
 const INVALID = 'The API key is missing, invalid, expired or revoked.';
 
@@ -48,6 +48,7 @@ describe('API keys, scopes and admin access', () => {
               max_text_length: 1000,
             },
             pro: { burst_per_second: 100, requests_per_minute: 1000 },
+            solo: { burst_per_second: 100, requests_per_minute: 1000, max_concurrent_requests: 1 },
           },
         },
       },
@@ -250,6 +251,14 @@ describe('API keys, scopes and admin access', () => {
     const logged = rows.reduce((sum, row) => sum + Number(row['audio_seconds']), 0);
     assert.ok(Math.abs(Number(users.used_seconds) - logged) < 0.002);
 
+    const principal = await waitFor(async () => {
+      const events = await table<{ principal: string }>(
+        `SELECT principal FROM analytics_events WHERE request_id = 'metered-1'`,
+      );
+      return events[0]?.principal;
+    }, 'the analytics row');
+    assert.equal(principal, `user:${user.id}`);
+
     const usage = await request(s.t.url).get(`/admin/usage?user_id=${user.id}`).set(admin()).expect(200);
     const summary = (usage.body as { data: { users: Array<{ requests: number; audio_seconds: number }> } })
       .data.users;
@@ -270,6 +279,59 @@ describe('API keys, scopes and admin access', () => {
     assert.equal(res.headers['x-quota-remaining'], '0.5');
     const got = await request(s.t.url).get(`/admin/users/${user.id}`).set(admin()).expect(200);
     assert.equal(got.body.data.used_seconds, 0);
+  });
+
+  it('lets one user run only max_concurrent_requests at once (429 CONCURRENCY_LIMITED)', async () => {
+    const solo = await userKey('solo@example.com', { plan: 'solo', quota_seconds: 1000 });
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        request(s.t.url)
+          .post('/tts')
+          .set(bearer(solo.key))
+          .send({ text: `Request ${i} of the fair share test. `.repeat(12) }),
+      ),
+    );
+    const limited = answers.filter((res) => res.status === 429);
+    assert.ok(
+      answers.some((res) => res.status === 200),
+      answers.map((r) => r.status).join(','),
+    );
+    assert.ok(limited.length >= 1, answers.map((r) => r.status).join(','));
+    assert.equal(limited.length + answers.filter((res) => res.status === 200).length, 6);
+    for (const res of limited) assert.equal(res.body.metadata.error_code, 'CONCURRENCY_LIMITED');
+    // Another user is not held back by this one.
+    const other = await userKey('not-solo@example.com', { plan: 'solo', quota_seconds: 100 });
+    await request(s.t.url).post('/tts').set(bearer(other.key)).send({ text: 'Mine.' }).expect(200);
+  });
+
+  it('charges nothing for a stream the client abandons', async () => {
+    const user = await userKey('leaver@example.com', { plan: 'pro', quota_seconds: 1000 });
+    const controller = new AbortController();
+    const response = await fetch(`${s.t.url}/tts`, {
+      method: 'POST',
+      headers: { ...bearer(user.key), 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        text: 'A long passage that the client will not wait for. '.repeat(60),
+        stream: true,
+      }),
+      signal: controller.signal,
+    });
+    assert.equal(response.status, 200);
+    assert.ok(Number(response.headers.get('x-quota-remaining')) < 1000, 'the estimate was reserved');
+    const reader = response.body!.getReader();
+    await reader.read();
+    controller.abort();
+    const rows = await waitFor(async () => {
+      const logged = await table<{ status: string; error_code: string; audio_seconds: string }>(
+        `SELECT status, error_code, audio_seconds FROM usage_logs WHERE user_id = ${user.id}`,
+      );
+      return logged.length > 0 ? logged : undefined;
+    }, 'the abandoned stream to be settled');
+    assert.deepEqual(rows, [{ status: 'error', error_code: 'REQUEST_CANCELLED', audio_seconds: '0.000' }]);
+    const [row] = await table<{ used_seconds: string }>(
+      `SELECT used_seconds FROM users WHERE id = ${user.id}`,
+    );
+    assert.equal(Number(row.used_seconds), 0);
   });
 
   it('gates plan features with 403 PLAN_FEATURE_DISABLED', async () => {

@@ -95,6 +95,45 @@ describe('per-plan rate limits shared by two nodes through Redis', () => {
 });
 
 /** A Redis of this test's own (never the machine's shared one), so it can be stopped. */
+describe('burst windows and keyless callers', () => {
+  let t: TestGateway;
+  before(async () => {
+    t = await startTestGateway({
+      config: {
+        auth: { enforce: false, dev_user_plan: 'tiny' },
+        rate_limits: {
+          default_plan: 'tiny',
+          plans: { tiny: { requests_per_minute: 1000, burst_per_second: 3 } },
+        },
+      },
+    });
+  });
+  after(() => t.close());
+
+  it('refuses requests past the burst window with its own limit, keyed by address when keyless', async () => {
+    const answers = await Promise.all(Array.from({ length: 6 }, () => request(t.url).get('/tts/voices')));
+    const limited = answers.filter((res) => res.status === 429);
+    assert.equal(
+      answers.filter((res) => res.status === 200).length,
+      3,
+      answers.map((r) => r.status).join(','),
+    );
+    assert.equal(limited.length, 3);
+    for (const res of limited) {
+      assert.equal(res.body.data.window, 'burst');
+      assert.equal(res.headers['ratelimit-limit'], '3');
+    }
+    // Once the burst window has passed, the keyless caller's counts are under its address.
+    const usage = await waitFor(async () => {
+      const res = await request(t.url).get('/rate-limit/usage/ip:127.0.0.1');
+      return res.status === 200 ? res : undefined;
+    }, 'the burst window to pass');
+    const minute = usage.body.data.windows.find((w: { window: string }) => w.window === 'minute');
+    // The burst refusals stop before the minute window; the 3 served and this call count there.
+    assert.ok(minute.hits >= 4, JSON.stringify(usage.body.data));
+  });
+});
+
 async function startOwnRedis(port: number): Promise<ChildProcess> {
   const child = spawn(
     'redis-server',

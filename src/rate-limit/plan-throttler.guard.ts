@@ -16,10 +16,18 @@ export const THROTTLERS = [
 ] as const;
 export type ThrottlerName = (typeof THROTTLERS)[number]['name'];
 
-/** Who a limit counts: the user once authenticated, else the client address. */
+/**
+ * One counter per window and caller, shared by every route. The window is part of the key:
+ * the memory store keeps block state per key, so two windows must never share one.
+ */
+export function throttleKey(window: ThrottlerName, tracker: string): string {
+  return `${window}:${tracker}`;
+}
+
+/** Who a limit counts: the key's user, else (keyless development) the client address. */
 export function trackerOf(req: Request): string {
   const account = RequestContextStore.current()?.account;
-  return account ? `user:${account.userId}` : `ip:${req.ip ?? 'unknown'}`;
+  return account && account.keyId !== null ? `user:${account.userId}` : `ip:${req.ip ?? 'unknown'}`;
 }
 
 /** The window's limit under the caller's plan, read from the live config per request. */
@@ -49,7 +57,7 @@ export class PlanThrottlerGuard extends ThrottlerGuard {
         ttl: ttlMs,
         limit: () => limitOf(config, name),
       })),
-      generateKey: (_context, tracker) => tracker,
+      generateKey: (_context, tracker, name) => throttleKey(name as ThrottlerName, tracker),
       getTracker: (req) => trackerOf(req as Request),
       setHeaders: false,
     };

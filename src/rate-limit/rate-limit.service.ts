@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppError } from '../common/app-error.js';
 import { configToDocument } from '../config/config.loader.js';
 import { ConfigService } from '../config/config.service.js';
-import { THROTTLERS } from './plan-throttler.guard.js';
+import { THROTTLERS, throttleKey } from './plan-throttler.guard.js';
 import { RateLimitStorage } from './rate-limit.storage.js';
 
 const IDENTIFIER = /^(user:\d{1,10}|ip:[0-9A-Fa-f:.]{2,45})$/;
@@ -29,7 +29,7 @@ export class RateLimitService {
       THROTTLERS.map(async ({ name, ttlMs }) => ({
         window: name,
         window_seconds: ttlMs / 1000,
-        ...(await this.storage.peek(identifier, name)),
+        ...(await this.storage.peek(throttleKey(name, identifier), name)),
       })),
     );
     return { identifier, windows, store: this.storage.state() };
@@ -37,7 +37,7 @@ export class RateLimitService {
 
   async reset(identifier: string) {
     this.check(identifier);
-    for (const { name } of THROTTLERS) await this.storage.reset(identifier, name);
+    for (const { name } of THROTTLERS) await this.storage.reset(throttleKey(name, identifier));
     return { identifier, reset: true };
   }
 

@@ -75,7 +75,7 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
   }
 
   async peek(key: string, throttlerName: string): Promise<{ hits: number; resetSeconds: number }> {
-    const shared = await this.onRedis((redis) => redis.peek(key, throttlerName));
+    const shared = await this.onRedis((redis) => redis.peek(key));
     if (shared) return shared;
     const record = this.memory.storage.get(key);
     return {
@@ -84,8 +84,8 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
     };
   }
 
-  async reset(key: string, throttlerName: string): Promise<void> {
-    await this.onRedis((redis) => redis.reset(key, throttlerName).then(() => true));
+  async reset(key: string): Promise<void> {
+    await this.onRedis((redis) => redis.reset(key).then(() => true));
     this.memory.storage.delete(key);
   }
 

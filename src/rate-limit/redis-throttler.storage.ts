@@ -32,7 +32,8 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     blockDuration: number,
     throttlerName: string,
   ): Promise<ThrottlerStorageRecord> {
-    const base = `${this.prefix}${throttlerName}:${key}`;
+    void throttlerName; // already part of the key
+    const base = `${this.prefix}${key}`;
     const [hits, ttlMs, blockedMs] = (await this.redis.eval(
       INCREMENT_SCRIPT,
       2,
@@ -51,14 +52,14 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     };
   }
 
-  async peek(key: string, throttlerName: string): Promise<{ hits: number; resetSeconds: number }> {
-    const base = `${this.prefix}${throttlerName}:${key}`;
+  async peek(key: string): Promise<{ hits: number; resetSeconds: number }> {
+    const base = `${this.prefix}${key}`;
     const [hits, ttl] = await Promise.all([this.redis.get(`${base}:hits`), this.redis.pttl(`${base}:hits`)]);
     return { hits: Number(hits ?? 0), resetSeconds: ttl > 0 ? Math.ceil(ttl / 1000) : 0 };
   }
 
-  async reset(key: string, throttlerName: string): Promise<void> {
-    const base = `${this.prefix}${throttlerName}:${key}`;
+  async reset(key: string): Promise<void> {
+    const base = `${this.prefix}${key}`;
     await this.redis.del(`${base}:hits`, `${base}:blocked`);
   }
 }

@@ -66,6 +66,10 @@ export interface TtsStream extends TtsResultMeta {
   body: AsyncIterable<Buffer>;
 }
 
+function cancelled(): AppError {
+  return new AppError('REQUEST_CANCELLED', 'The client cancelled the request.');
+}
+
 /** Request fields, how the client named them, and the engine parameter each needs. */
 const PARAMS: Array<{ field: keyof TtsRequest; name: string; param: TtsParam }> = [
   { field: 'speed', name: 'speed', param: 'speed' },
@@ -224,11 +228,11 @@ export class TtsService {
         await call.commit(produced.seconds);
       } catch (error) {
         outcome = 'failed';
-        await call.fail(error);
+        await call.fail(signal.aborted ? cancelled() : error);
         throw error;
       } finally {
         // The consumer stopped early (the client left): a cancelled stream charges nothing.
-        if (outcome === 'open') await call.fail(new AppError('REQUEST_CANCELLED', 'The client left.'));
+        if (outcome === 'open') await call.fail(cancelled());
         release();
       }
     }

@@ -46,7 +46,8 @@ export class ApiKeyGuard implements CanActivate {
     const requestContext = RequestContextStore.current();
     if (requestContext) {
       requestContext.account = account;
-      requestContext.principal = `user:${account.userId}`;
+      // Keyless development requests stay known by their address, as the rate limiter counts them.
+      if (account.keyId !== null) requestContext.principal = `user:${account.userId}`;
       requestContext.endpoint = routePatternOf(req);
     }
     return true;
