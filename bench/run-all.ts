@@ -6,6 +6,7 @@
  * and add one line to BENCHMARKS.
  */
 import { performance } from 'node:perf_hooks';
+import { runAccountsBenchmark } from './accounts.bench.js';
 import { runAudioBenchmark } from './audio.bench.js';
 import { runEmbeddedDatabaseBenchmark } from './embedded-db.bench.js';
 import { runEspeakBenchmark } from './espeak.bench.js';
@@ -27,6 +28,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'espeak-ng: WASM worker pool vs native CLI', run: runEspeakBenchmark },
   { name: 'resilience policy: wrapped vs bare engine call', run: runResilienceBenchmark },
   { name: 'POST /stt: app vs the pocketsphinx CLI alone, upload memory', run: runSttBenchmark },
+  { name: 'cached /tts: auth + rate limits + metering on vs off', run: runAccountsBenchmark },
 ];
 
 let failed = 0;

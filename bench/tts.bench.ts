@@ -19,12 +19,11 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
-import pg from 'pg';
 import { stringify } from 'yaml';
 import { TtsEngineRegistry } from '../src/engines/tts-engine-registry.js';
 import { createGateway } from '../src/gateway.js';
+import { BENCH_DATABASE_URL, dropBenchSchema } from './bench-database.js';
 
-const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
 const DURATION_S = Number(process.env.BENCH_TTS_DURATION_S ?? 5);
 const CONCURRENCY = 4;
 const SENTENCE = 'The quick brown fox jumps over the lazy dog.';
@@ -119,7 +118,7 @@ export async function runTtsBenchmark(): Promise<void> {
       routers: { core: { tts: { cache: { enabled: false } } } },
       middleware: { logging: { enabled: false, log_level: 'warn' } },
       engines: { tts: [{ id: 'espeak', type: 'espeak', options: { backend: 'auto' } }] },
-      database: { url: DATABASE_URL, schema },
+      database: { url: BENCH_DATABASE_URL, schema },
       paths: { reference_audio: join(dir, 'ra'), voices: join(dir, 'voices'), outputs: join(dir, 'outputs') },
     }),
   );
@@ -173,10 +172,7 @@ export async function runTtsBenchmark(): Promise<void> {
     console.log(`  ratio first audio / total:  ${(streamed.firstMs / streamed.totalMs).toFixed(2)}`);
   } finally {
     await gateway.close();
-    const client = new pg.Client({ connectionString: DATABASE_URL });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await client.end();
+    await dropBenchSchema(schema);
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -1,5 +1,10 @@
 import { CreateAnalyticsEvents1764072000000 } from './1764072000000-CreateAnalyticsEvents.js';
 import { CreateVoices1764158400000 } from './1764158400000-CreateVoices.js';
+import { CreateAccounts1764244800000 } from './1764244800000-CreateAccounts.js';
 
 /** Every migration, oldest first. Both PostgreSQL and the embedded database run exactly these. */
-export const ALL_MIGRATIONS = [CreateAnalyticsEvents1764072000000, CreateVoices1764158400000];
+export const ALL_MIGRATIONS = [
+  CreateAnalyticsEvents1764072000000,
+  CreateVoices1764158400000,
+  CreateAccounts1764244800000,
+];

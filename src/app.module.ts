@@ -2,6 +2,12 @@ import { type DynamicModule, Global, Module, type Type } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
+import { AccountsModule } from './accounts/accounts.module.js';
+import { ApiKeyGuard } from './accounts/auth/api-key.guard.js';
+import { BOOTSTRAP_KEY_SINK, type BootstrapKeySink } from './accounts/bootstrap-admin.js';
+import { QuotaHeaderInterceptor } from './accounts/quota-header.interceptor.js';
+import { PlanThrottlerGuard } from './rate-limit/plan-throttler.guard.js';
+import { RateLimitModule } from './rate-limit/rate-limit.module.js';
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { EnvelopeInterceptor } from './common/envelope.interceptor.js';
 import { BOOT_OPTIONS, ROOT_LOGGER } from './common/injection-tokens.js';
@@ -25,6 +31,8 @@ export interface AppModuleDependencies {
   logger: Logger;
   dataSource: DataSource;
   runtime: GatewayRuntimeInfo;
+  /** Receives the one-time bootstrap admin key (main.ts: stderr). */
+  bootstrapKeySink?: BootstrapKeySink;
   /** Extra modules mounted beside the product's (tests use this for probe routes). */
   extraModules?: Type[];
 }
@@ -40,8 +48,9 @@ class CoreModule {
         { provide: ROOT_LOGGER, useValue: deps.logger },
         { provide: DataSource, useValue: deps.dataSource },
         { provide: BOOT_OPTIONS, useValue: deps.runtime },
+        { provide: BOOTSTRAP_KEY_SINK, useValue: deps.bootstrapKeySink ?? (() => undefined) },
       ],
-      exports: [ROOT_LOGGER, DataSource, BOOT_OPTIONS],
+      exports: [ROOT_LOGGER, DataSource, BOOT_OPTIONS, BOOTSTRAP_KEY_SINK],
     };
   }
 }
@@ -55,6 +64,8 @@ export class AppModule {
         CoreModule.register(deps),
         ConfigModule.forRoot(deps.config),
         ObservabilityModule,
+        AccountsModule,
+        RateLimitModule,
         FilesModule,
         TtsModule,
         SttModule,
@@ -66,10 +77,14 @@ export class AppModule {
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_GUARD, useClass: RouterGateGuard },
+        // Authentication first, then per-plan rate limits keyed by the authenticated user.
+        { provide: APP_GUARD, useExisting: ApiKeyGuard },
+        { provide: APP_GUARD, useClass: PlanThrottlerGuard },
         // Outermost first: timing sees the whole handling, the envelope is applied innermost.
         { provide: APP_INTERCEPTOR, useClass: TimingInterceptor },
         { provide: APP_INTERCEPTOR, useClass: LoggingInterceptor },
         { provide: APP_INTERCEPTOR, useClass: AnalyticsInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: QuotaHeaderInterceptor },
         { provide: APP_INTERCEPTOR, useClass: EnvelopeInterceptor },
       ],
     };

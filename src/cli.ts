@@ -3,8 +3,10 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { ConfigService, ConfigValidationError } from './config/config.service.js';
-import { connectDatabase } from './database/database-connection.js';
+import { connectDatabase, type DatabaseConnection } from './database/database-connection.js';
 import { migrationStatus } from './database/migration-status.js';
+import { ACCOUNTS_CLI_OPTIONS, ACCOUNTS_USAGE, runAccountsCommand } from './accounts/accounts.cli.js';
+import { AppError } from './common/app-error.js';
 
 /* The admin CLI (`npm run cli -- <command>`): a process edge like main.ts, so it reads argv and env. */
 
@@ -16,6 +18,7 @@ Commands:
   migrate up            apply pending migrations (also: npm run migrate)
   migrate down [N]      revert the last N migrations (default 1)
   migrate status        list migrations and whether each is applied
+${ACCOUNTS_USAGE}
 
 Options:
   --config PATH         config file (default config/config.yaml, or SPEECH_GATEWAY_CONFIG)
@@ -25,16 +28,28 @@ function write(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-async function runMigrate(configPath: string, action: string, count: number): Promise<void> {
+async function withDatabase<T>(
+  configPath: string,
+  runMigrations: boolean,
+  work: (database: DatabaseConnection, config: ConfigService) => Promise<T>,
+): Promise<T> {
   const config = await ConfigService.load(configPath, process.env);
   const logger = pino({ level: 'warn' }, pino.destination(2));
   const database = await connectDatabase({
     config: config.current.database,
     rootDir: process.cwd(),
     logger,
-    runMigrations: false,
+    runMigrations,
   });
   try {
+    return await work(database, config);
+  } finally {
+    await database.close();
+  }
+}
+
+async function runMigrate(configPath: string, action: string, count: number): Promise<void> {
+  await withDatabase(configPath, false, async (database) => {
     const { dataSource } = database;
     if (action === 'up') {
       const applied = await dataSource.runMigrations({ transaction: 'each' });
@@ -54,14 +69,12 @@ async function runMigrate(configPath: string, action: string, count: number): Pr
       for (const m of await migrationStatus(dataSource)) write(`${m.applied ? '[x]' : '[ ]'} ${m.name}`);
     }
     write(`database: ${database.kind}`);
-  } finally {
-    await database.close();
-  }
+  });
 }
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
-    options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...ACCOUNTS_CLI_OPTIONS },
     allowPositionals: true,
   });
   const [command, action = 'up', countText = '1'] = positionals;
@@ -79,6 +92,13 @@ async function main(): Promise<number> {
     await runMigrate(configPath, action, count);
     return 0;
   }
+  if (['users', 'keys', 'voices', 'import'].includes(command)) {
+    const lines = await withDatabase(configPath, true, ({ dataSource }, config) =>
+      runAccountsCommand(dataSource, config, positionals, values),
+    );
+    for (const line of lines) write(line);
+    return 0;
+  }
   process.stderr.write(`Unknown command: ${positionals.join(' ')}\n\n${USAGE}`);
   return 2;
 }
@@ -87,7 +107,7 @@ main().then(
   (code) => process.exit(code),
   (error: unknown) => {
     process.stderr.write(
-      error instanceof ConfigValidationError
+      error instanceof ConfigValidationError || error instanceof AppError
         ? `${error.message}\n`
         : `error: ${error instanceof Error ? error.message : String(error)}\n`,
     );

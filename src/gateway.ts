@@ -29,6 +29,8 @@ export interface GatewayOptions {
   /** Where log lines go (tests read them); default stdout. */
   logDestination?: DestinationStream;
   extraModules?: Type[];
+  /** Receives the one-time bootstrap admin key (default: stderr, never the log). */
+  bootstrapKeySink?: (message: string) => void;
 }
 
 /** A built server: the Nest app plus what bootstrap owns around it. */
@@ -101,6 +103,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         dataSource: database.dataSource,
         runtime,
         extraModules: options.extraModules,
+        bootstrapKeySink: options.bootstrapKeySink ?? ((message) => process.stderr.write(`${message}\n`)),
       }),
       { logger: new NestLoggerAdapter(logger), bodyParser: false, abortOnError: false },
     );

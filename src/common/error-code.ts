@@ -25,7 +25,14 @@ export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'CONFIG_WRITE_FAILED'
   | 'SERVICE_NOT_READY'
-  | 'INTERNAL_ERROR';
+  | 'INTERNAL_ERROR'
+  | 'INVALID_API_KEY'
+  | 'INSUFFICIENT_SCOPE'
+  | 'PLAN_FEATURE_DISABLED'
+  | 'QUOTA_EXCEEDED'
+  | 'RATE_LIMITED'
+  | 'CONCURRENCY_LIMITED'
+  | 'CONFLICT';
 
 export function httpStatusOf(code: ErrorCode): number {
   switch (code) {
@@ -36,8 +43,18 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'INVALID_AUDIO':
     case 'LANGUAGE_NOT_SUPPORTED':
       return 400;
+    case 'INVALID_API_KEY':
+      return 401;
     case 'FORBIDDEN':
+    case 'INSUFFICIENT_SCOPE':
+    case 'PLAN_FEATURE_DISABLED':
       return 403;
+    case 'CONFLICT':
+      return 409;
+    case 'QUOTA_EXCEEDED':
+    case 'RATE_LIMITED':
+    case 'CONCURRENCY_LIMITED':
+      return 429;
     case 'ROUTE_NOT_FOUND':
     case 'NOT_FOUND':
     case 'VOICE_NOT_FOUND':

@@ -1,6 +1,20 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 
+/** What a key may be used for; a key used outside its scopes is refused. */
+export const API_SCOPES = ['tts', 'stt', 'conversation', 'files', 'admin'] as const;
+export type ApiScope = (typeof API_SCOPES)[number];
+
+/** The caller once its API key (or the keyless development user) is accepted. */
+export interface Account {
+  userId: number;
+  /** The key's public id; null for the keyless development user. */
+  keyId: string | null;
+  plan: string;
+  isAdmin: boolean;
+  scopes: readonly ApiScope[];
+}
+
 /**
  * What the server knows about the request being served. Lives in AsyncLocalStorage so
  * log lines, interceptors and services see it without passing it around.
@@ -15,6 +29,12 @@ export interface RequestContext {
   voice?: string;
   /** Seconds of audio the request produced or consumed. */
   audioSeconds?: number;
+  /** Set by the API-key guard. */
+  account?: Account;
+  /** The matched route pattern (set by the API-key guard), for usage logs. */
+  endpoint?: string;
+  /** Quota seconds left after this request's charge; sent as X-Quota-Remaining. */
+  quotaRemainingSeconds?: number;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();

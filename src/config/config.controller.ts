@@ -1,4 +1,5 @@
 import { Body, Controller, Get, HttpCode, Patch, Post } from '@nestjs/common';
+import { AdminOnly } from '../accounts/auth/access.decorator.js';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AppError } from '../common/app-error.js';
 import { Enveloped } from '../common/envelope.js';
@@ -19,6 +20,7 @@ function requireObject(body: unknown): Record<string, unknown> {
 
 @ApiTags('config')
 @RouterGate('management.config')
+@AdminOnly()
 @Controller()
 export class ConfigController {
   constructor(private readonly config: ConfigService) {}

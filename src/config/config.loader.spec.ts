@@ -173,6 +173,22 @@ describe('parseConfig', () => {
     assert.ok(parseConfig('rate_limits:\n  store: redis\n', { REDIS_URL: 'redis://127.0.0.1:6379' }).ok);
   });
 
+  it('validates plan feature gates and the dev user plan by name', () => {
+    const errors = errorsOf(
+      'rate_limits:\n  plans:\n    free:\n      streaming_allowed: "yes"\n      max_text_length: -1\n',
+    ).join('\n');
+    assert.match(errors, /rate_limits\.plans\.free\.streaming_allowed must be a boolean/);
+    assert.match(errors, /rate_limits\.plans\.free\.max_text_length/);
+    assert.match(
+      errorsOf('auth:\n  enforce: false\n  dev_user_plan: gold\n').join('\n'),
+      /auth\.dev_user_plan names plan 'gold'/,
+    );
+    assert.ok(
+      parseConfig('auth:\n  enforce: true\n  dev_user_plan: gold\n', {}).ok,
+      'only checked when keyless',
+    );
+  });
+
   it('accepts the shipped config.yaml and config.example.yaml', async () => {
     const { readFile } = await import('node:fs/promises');
     for (const file of ['config/config.yaml', 'config/config.example.yaml']) {

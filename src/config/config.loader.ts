@@ -106,6 +106,11 @@ function crossFieldErrors(config: AppConfig): string[] {
       `rate_limits.default_plan names plan '${config.rateLimits.defaultPlan}', which rate_limits.plans does not define`,
     );
   }
+  if (!config.auth.enforce && !(config.auth.devUserPlan in config.rateLimits.plans)) {
+    errors.push(
+      `auth.dev_user_plan names plan '${config.auth.devUserPlan}', which rate_limits.plans does not define`,
+    );
+  }
   // Ids are unique across kinds too: /circuit-breakers/{id} and X-Engine name one engine.
   const seen = new Map<string, string>();
   for (const kind of ['tts', 'stt', 'chat'] as const) {

@@ -40,6 +40,12 @@ export class ServerConfig {
 
 export class AuthConfig {
   @IsBoolean() enforce = true;
+  /** Plan of the keyless development user (auth.enforce: false). */
+  @IsString() devUserPlan = 'enterprise';
+  /** Hours a rotated key keeps working beside its successor. */
+  @IsNumber() @Min(0) keyRotationGraceHours = 24;
+  /** Quota reservation, usage logs and per-user concurrency; off only for benchmarks or trusted single-user setups. */
+  @IsBoolean() metering = true;
 }
 
 export class FeaturesConfig {
@@ -268,16 +274,32 @@ export class PlanConfig {
   @IsInt() @IsPositive() burstPerSecond = 5;
   @IsNumber() @Min(0) quotaSeconds = 600;
   @IsInt() @IsPositive() maxConcurrentRequests = 2;
+  /** Feature gates; a gated feature answers 403 PLAN_FEATURE_DISABLED. */
+  @IsBoolean() streamingAllowed = true;
+  @IsBoolean() voiceCloningAllowed = false;
+  /** Engine ids the plan may use; empty = every engine. */
+  @IsArray() @IsString({ each: true }) enginesAllowed: string[] = [];
+  /** Longest text a request may send; 0 = the router's limit. */
+  @IsInt() @Min(0) maxTextLength = 0;
 }
 
 export class RateLimitsConfig {
   @IsBoolean() enabled = true;
   @IsIn(['memory', 'redis']) store: 'memory' | 'redis' = 'memory';
   @IsOptional() @IsString() @Matches(/^rediss?:\/\//) redisUrl?: string;
+  /** Prefix of the limiter's Redis keys, so deployments can share one Redis. */
+  @IsString() @Matches(/^[A-Za-z0-9:._-]{0,64}$/) redisKeyPrefix = 'speech-gateway:rl:';
   @IsString() defaultPlan = 'free';
+  /** Characters of text per second of audio, to reserve quota before a TTS engine runs. */
+  @IsNumber() @IsPositive() ttsEstimateCharsPerSecond = 12;
   /** Plan name → limits. Plan names are kept exactly as written. */
   @IsObject() plans: Record<string, PlanConfig> = {
-    free: Object.assign(new PlanConfig(), { requestsPerMinute: 10, quotaSeconds: 600 }),
+    free: Object.assign(new PlanConfig(), {
+      requestsPerMinute: 10,
+      quotaSeconds: 600,
+      streamingAllowed: false,
+      maxTextLength: 1000,
+    }),
     pro: Object.assign(new PlanConfig(), {
       requestsPerMinute: 60,
       burstPerSecond: 10,
@@ -289,6 +311,7 @@ export class RateLimitsConfig {
       burstPerSecond: 50,
       quotaSeconds: 360000,
       maxConcurrentRequests: 20,
+      voiceCloningAllowed: true,
     }),
   };
 }

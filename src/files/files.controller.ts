@@ -1,4 +1,5 @@
 import { Controller, Get, Param } from '@nestjs/common';
+import { RequireScope } from '../accounts/auth/access.decorator.js';
 import { ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { AppError } from '../common/app-error.js';
 import { RouterGate } from '../config/router-gate.decorator.js';
@@ -6,6 +7,7 @@ import { FILE_FOLDERS, type FileFolder, FilesService, type StoredFile } from './
 
 @ApiTags('files')
 @RouterGate('management.files')
+@RequireScope('files')
 @Controller('files')
 export class FilesController {
   constructor(private readonly files: FilesService) {}

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { BOOT_OPTIONS } from '../common/injection-tokens.js';
 import { ConfigService } from '../config/config.service.js';
@@ -8,6 +8,7 @@ import { SttEngineRegistry } from '../engines/stt-engine-registry.js';
 import { TtsEngineRegistry } from '../engines/tts-engine-registry.js';
 import type { RouterName } from '../config/config.schema.js';
 import type { GatewayRuntimeInfo } from '../gateway-runtime-info.js';
+import { RateLimitStorage } from '../rate-limit/rate-limit.storage.js';
 
 export interface CheckResult {
   status: 'up' | 'down';
@@ -53,7 +54,17 @@ export class HealthService {
     private readonly engines: TtsEngineRegistry,
     private readonly sttEngines: SttEngineRegistry,
     @Inject(BOOT_OPTIONS) private readonly runtime: GatewayRuntimeInfo,
+    @Optional() private readonly rateLimitStorage?: RateLimitStorage,
   ) {}
+
+  /** Present when rate limits count in Redis: down (degraded) while they fall back to memory. */
+  private rateLimitCheck(): CheckResult | undefined {
+    const state = this.rateLimitStorage?.state();
+    if (!state || state.configured !== 'redis') return undefined;
+    return state.degraded
+      ? { status: 'down', latency_ms: 0, detail: 'Redis unreachable: rate limits counted per node in memory' }
+      : { status: 'up', latency_ms: 0 };
+  }
 
   async report(): Promise<HealthReport> {
     const config = this.config.current;
@@ -75,11 +86,17 @@ export class HealthService {
             latency_ms: 0,
             detail: unavailable.map((engine) => `${engine.id}: ${engine.reason ?? 'unavailable'}`).join('; '),
           };
-    const checks = { database, config: configCheck, engines: enginesCheck };
+    const rateLimitStore = this.rateLimitCheck();
+    const checks: Record<string, CheckResult> = {
+      database,
+      config: configCheck,
+      engines: enginesCheck,
+      ...(rateLimitStore ? { rate_limit_store: rateLimitStore } : {}),
+    };
     const status =
       database.status === 'down'
         ? 'unhealthy'
-        : configCheck.status === 'down' || enginesCheck.status === 'down'
+        : Object.values(checks).some((check) => check.status === 'down')
           ? 'degraded'
           : 'healthy';
     const report: HealthReport = {

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { generateApiKey } from '../accounts/api-key-format.js';
 import { LogRedactor } from './log-redactor.js';
+
+const redactor = () => new LogRedactor();
 
 describe('LogRedactor', () => {
   it('removes configured secrets and bearer tokens from strings, objects and errors', () => {
@@ -21,6 +24,13 @@ describe('LogRedactor', () => {
     };
     assert.equal(error.message, 'failed with [REDACTED]');
     assert.ok(!error.stack.includes('hunter2'));
+  });
+
+  it('removes the secret of an API key wherever it appears, keeping its public id', () => {
+    const { token, keyId } = generateApiKey();
+    const out = redactor().redactString(`key=${token}; again ${token}`);
+    assert.ok(!out.includes(token.slice(17)), out);
+    assert.equal(out, `key=sgk_${keyId}_[REDACTED]; again sgk_${keyId}_[REDACTED]`);
   });
 
   it('follows a new secret set', () => {

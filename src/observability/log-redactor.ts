@@ -1,7 +1,11 @@
 import { REDACTED } from '../config/config.service.js';
 
 /** Our own API keys and bearer tokens, wherever they appear in a log string. */
-const TOKEN_PATTERNS = [/(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi];
+const TOKEN_PATTERNS = [
+  /(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi,
+  // Our API keys anywhere in a string: the public id stays readable, the secret goes.
+  /(sgk_[0-9A-Za-z]{12}_)[0-9A-Za-z]{20,}/g,
+];
 
 /**
  * Removes configured secret values (database password, engine API keys) and bearer tokens

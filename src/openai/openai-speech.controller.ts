@@ -4,6 +4,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { RawResponse } from '../common/raw-response.decorator.js';
 import { ConfigService } from '../config/config.service.js';
+import { RequireScope } from '../accounts/auth/access.decorator.js';
 import { RouterGate } from '../config/router-gate.decorator.js';
 import { abortWhenClientLeaves } from '../tts/client-abort.js';
 import { TtsService } from '../tts/tts.service.js';
@@ -27,6 +28,7 @@ const MODELS_CREATED = 1764028800;
  */
 @ApiTags('openai')
 @RouterGate('core.tts')
+@RequireScope('tts')
 @RawResponse()
 @Controller('v1')
 export class OpenAiSpeechController {

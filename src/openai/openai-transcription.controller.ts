@@ -1,6 +1,7 @@
 import { Controller, HttpCode, Post, Req, Res, type StreamableFile } from '@nestjs/common';
 import { ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { RequireScope } from '../accounts/auth/access.decorator.js';
 import { RawResponse } from '../common/raw-response.decorator.js';
 import { RouterGate } from '../config/router-gate.decorator.js';
 import { openAiAnswer } from '../stt/stt-response.js';
@@ -15,6 +16,7 @@ import { abortWhenClientLeaves } from '../tts/client-abort.js';
  */
 @ApiTags('openai')
 @RouterGate('core.stt')
+@RequireScope('stt')
 @RawResponse()
 @Controller('v1')
 export class OpenAiTranscriptionController {

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AdminOnly } from '../accounts/auth/access.decorator.js';
 import { AppError } from '../common/app-error.js';
 import { Enveloped } from '../common/envelope.js';
 import { configToDocument } from '../config/config.loader.js';
@@ -36,7 +37,7 @@ function breakerOf({ id, kind, stats }: EngineStats): BreakerStatus {
 
 /**
  * What the per-engine policies are doing: breaker states, counters and latency, and the
- * settings they run under. (Admin-only once API keys land; until then as open as /config.)
+ * settings they run under. Reading needs any key; changing needs an admin key.
  */
 @ApiTags('resilience')
 @Controller()
@@ -69,6 +70,7 @@ export class ResilienceController {
     return breakerOf(found);
   }
 
+  @AdminOnly()
   @Post('circuit-breakers/:name/reset')
   @HttpCode(200)
   @ApiOperation({ summary: 'Restart an engine with a closed breaker and zeroed counters' })
@@ -99,6 +101,7 @@ export class ResilienceController {
   }
 
   /** Same validation and write path as PATCH /config, limited to the `resilience:` section. */
+  @AdminOnly()
   @Post('resilience/config')
   @HttpCode(200)
   @ApiOperation({

@@ -1,6 +1,7 @@
 import { Controller, Get, HttpCode, Post, Req, Res, type StreamableFile } from '@nestjs/common';
 import { ApiConsumes, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { RequireScope } from '../accounts/auth/access.decorator.js';
 import type { Enveloped } from '../common/envelope.js';
 import { ConfigService } from '../config/config.service.js';
 import { RouterGate } from '../config/router-gate.decorator.js';
@@ -28,6 +29,7 @@ export interface SttStatus {
 
 @ApiTags('stt')
 @RouterGate('core.stt')
+@RequireScope('stt')
 @Controller()
 export class SttController {
   constructor(

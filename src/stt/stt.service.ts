@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import type { Logger } from 'pino';
+import { MeteringService } from '../accounts/metering.service.js';
 import { AudioFormatError, AudioTooLongError } from '../audio/audio-error.js';
 import { sniffAudioFile, type SniffedAudioType } from '../audio/audio-sniffer.js';
 import { AudioTranscoder, type DecodedAudio } from '../audio/audio-transcoder.js';
@@ -56,6 +57,7 @@ export class SttService {
     private readonly transcoder: AudioTranscoder,
     @Inject(BOOT_OPTIONS) private readonly runtime: GatewayRuntimeInfo,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
+    private readonly metering: MeteringService,
   ) {}
 
   /** OpenAI model names (openai.models: whisper-1, …) pick the default engine chain, not an engine. */
@@ -135,10 +137,19 @@ export class SttService {
           context.engine = id;
           context.audioSeconds = Math.round(audio.durationSeconds * 1000) / 1000;
         }
-        const transcript = await engine.transcribe(audio, engineOptions(options), signal);
+        // Charged by the audio's length, reserved before the engine runs; a failed attempt charges nothing.
+        const seconds = audio.durationSeconds;
+        const decodedAudio = audio;
+        const transcript = await this.metering.run(
+          { estimateSeconds: seconds, engine: id, model: options.model, uses: { engine: id } },
+          async () => ({
+            value: await engine.transcribe(decodedAudio, engineOptions(options), signal),
+            seconds,
+          }),
+        );
         return { options, transcript, engine: id, audioType, ignoredParams: ignoredParams(engine, options) };
       } catch (error) {
-        if (!(error instanceof EngineError)) throw error;
+        if (!(error instanceof EngineError)) throw error; // quota, plan gates, rate limits: the client's
         if (error.kind === 'invalid_input' || error.kind === 'voice_not_found' || error.kind === 'aborted') {
           throw appErrorForEngine(error, { task: 'transcribe the audio', invalidInput: invalidInputError });
         }

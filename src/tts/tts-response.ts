@@ -16,6 +16,8 @@ export interface TtsJsonAnswer {
   text_length: number;
   cache: 'hit' | 'miss';
   ignored_params: string[];
+  /** Quota seconds left after this request (null when the request is not metered). */
+  remaining_quota: number | null;
   words?: Array<{ word: string; start: number; end: number }>;
 }
 
@@ -56,6 +58,7 @@ export function jsonAnswer(res: Response, result: TtsResult): Enveloped<TtsJsonA
       text_length: result.textLength,
       cache: result.cache,
       ignored_params: result.ignoredParams,
+      remaining_quota: result.quotaRemainingSeconds ?? null,
       ...(result.words ? { words: result.words } : {}),
     },
     'Speech synthesised.',

@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import type { OutputFormat } from '../audio/audio-format.js';
 import type { Enveloped } from '../common/envelope.js';
 import { ConfigService } from '../config/config.service.js';
+import { RequireScope } from '../accounts/auth/access.decorator.js';
 import { RouterGate } from '../config/router-gate.decorator.js';
 import type { EngineStatus } from '../engines/engine-registry.js';
 import { TtsEngineRegistry } from '../engines/tts-engine-registry.js';
@@ -13,6 +14,7 @@ import { VoiceQueryDto } from './dto/voice-query.dto.js';
 import { TtsStatisticsService, type TtsStatisticsRow } from './tts-statistics.service.js';
 import { audioAnswer, jsonAnswer, streamAnswer, type TtsJsonAnswer } from './tts-response.js';
 import { TtsService, type TtsRequest } from './tts.service.js';
+import { voiceJson } from './voice-json.js';
 import { VoicesService } from './voices.service.js';
 import { AppError } from '../common/app-error.js';
 
@@ -30,6 +32,7 @@ export interface VoiceListing {
 
 @ApiTags('tts')
 @RouterGate('core.tts')
+@RequireScope('tts')
 @Controller()
 export class TtsController {
   constructor(
@@ -110,14 +113,7 @@ export class TtsController {
       engine: query.engine,
     });
     return {
-      voices: voices.map((voice) => ({
-        name: voice.friendlyName,
-        engine: voice.engine,
-        engine_voice_id: voice.engineVoiceId,
-        language: voice.language,
-        gender: voice.gender,
-        description: voice.description,
-      })),
+      voices: voices.map(voiceJson),
       engines,
     };
   }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AudioModule } from '../audio/audio.module.js';
 import { EnginesModule } from '../engines/engines.module.js';
+import { AdminVoicesController } from './admin-voices.controller.js';
 import { TtsCacheService } from './tts-cache.service.js';
 import { TtsStatisticsService } from './tts-statistics.service.js';
 import { TtsController } from './tts.controller.js';
@@ -10,7 +11,7 @@ import { VoicesService } from './voices.service.js';
 
 @Module({
   imports: [AudioModule, EnginesModule],
-  controllers: [TtsController],
+  controllers: [TtsController, AdminVoicesController],
   providers: [TtsService, TtsCacheService, TtsStatisticsService, VoicesRepository, VoicesService],
   exports: [TtsService, VoicesService],
 })

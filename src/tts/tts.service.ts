@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { type MeteredCall, type MeteredCallSpec, MeteringService } from '../accounts/metering.service.js';
 import { AppError } from '../common/app-error.js';
 import { RequestContextStore } from '../common/request-context.js';
 import type { GenerationConfig } from '../config/config.schema.js';
@@ -58,10 +59,16 @@ export interface TtsResult extends TtsResultMeta {
   durationSeconds: number;
   words?: WordTiming[];
   cache: 'hit' | 'miss';
+  /** Quota seconds left after this request; undefined when the request is not metered. */
+  quotaRemainingSeconds?: number;
 }
 
 export interface TtsStream extends TtsResultMeta {
   body: AsyncIterable<Buffer>;
+}
+
+function cancelled(): AppError {
+  return new AppError('REQUEST_CANCELLED', 'The client cancelled the request.');
 }
 
 /** Request fields, how the client named them, and the engine parameter each needs. */
@@ -117,6 +124,7 @@ export class TtsService {
     private readonly voices: VoicesService,
     private readonly cache: TtsCacheService,
     private readonly transcoder: AudioTranscoder,
+    private readonly metering: MeteringService,
   ) {}
 
   async synthesize(request: TtsRequest, signal: AbortSignal): Promise<TtsResult> {
@@ -124,16 +132,22 @@ export class TtsService {
     // The cache is consulted before the engine is touched: a cached answer needs no engine at all.
     const cached = await this.cache.get(resolved.cacheKey);
     if (cached) {
-      this.noteUsage(cached.meta.durationSeconds);
+      // Cached audio is charged like fresh audio (the client receives the same seconds), and
+      // its length is known, so exactly that is reserved.
+      const seconds = cached.meta.durationSeconds;
+      const quotaRemainingSeconds = await this.metering.charge(this.meterSpec(request, resolved, seconds));
+      this.noteUsage(seconds);
       return {
         ...cached.meta.result,
         audio: cached.audio,
-        durationSeconds: cached.meta.durationSeconds,
+        durationSeconds: seconds,
         words: cached.meta.words,
         cache: 'hit',
+        quotaRemainingSeconds,
       };
     }
-    const plan = this.plan(request, resolved);
+    const call = await this.metering.begin(this.meterSpec(request, resolved));
+    const plan = await this.planOrFail(request, resolved, call);
     try {
       const clips: AudioClip[] = [];
       for await (const clip of this.synthesizeChunks(plan, signal)) clips.push(clip);
@@ -147,10 +161,38 @@ export class TtsService {
       const durationSeconds = clipDurationSeconds(joined);
       const words = request.timestamps ? joined.words : undefined;
       await this.cache.put(plan.cacheKey, audio, { result: plan.meta, durationSeconds, words });
+      const quotaRemainingSeconds = await call.commit(durationSeconds);
       this.noteUsage(durationSeconds);
-      return { ...plan.meta, audio, durationSeconds, words, cache: 'miss' };
+      return { ...plan.meta, audio, durationSeconds, words, cache: 'miss', quotaRemainingSeconds };
+    } catch (error) {
+      await call.fail(error);
+      throw error;
     } finally {
       plan.lease.release();
+    }
+  }
+
+  /** What metering records and the plan must allow; the estimate is from the text unless known. */
+  private meterSpec(request: TtsRequest, resolved: Resolved, knownSeconds?: number): MeteredCallSpec {
+    const settings = this.config.current;
+    const speed = request.speed ?? settings.gen.defaultSpeedFactor;
+    return {
+      estimateSeconds:
+        knownSeconds ?? resolved.text.length / settings.rateLimits.ttsEstimateCharsPerSecond / speed,
+      uses: { engine: resolved.voice.engine, textLength: resolved.text.length },
+      voice: resolved.voice.friendlyName,
+      engine: resolved.voice.engine,
+      model: request.model,
+      textLength: resolved.text.length,
+    };
+  }
+
+  private async planOrFail(request: TtsRequest, resolved: Resolved, call: MeteredCall): Promise<Plan> {
+    try {
+      return this.plan(request, resolved);
+    } catch (error) {
+      await call.fail(error);
+      throw error;
     }
   }
 
@@ -166,8 +208,12 @@ export class TtsService {
         { fields: [{ field: 'response_format', errors: [`not streamable: ${request.format}`] }] },
       );
     }
-    const plan = this.plan(request, await this.resolve(request));
-    const clips = this.streamChunks(plan, signal);
+    const resolved = await this.resolve(request);
+    const spec = this.meterSpec(request, resolved);
+    const call = await this.metering.begin({ ...spec, uses: { ...spec.uses, streaming: true } });
+    const plan = await this.planOrFail(request, resolved, call);
+    const produced = { seconds: 0 };
+    const clips = this.streamChunks(plan, signal, produced);
     const encoded = this.transcoder.encodeStream(
       clips,
       plan.meta.format,
@@ -176,25 +222,37 @@ export class TtsService {
     );
     const release = () => plan.lease.release();
     async function* body(): AsyncGenerator<Buffer> {
+      let outcome: 'done' | 'failed' | 'open' = 'open';
       try {
         yield* encoded;
+        outcome = 'done';
+        await call.commit(produced.seconds);
+      } catch (error) {
+        outcome = 'failed';
+        await call.fail(signal.aborted ? cancelled() : error);
+        throw error;
       } finally {
+        // The consumer stopped early (the client left): a cancelled stream charges nothing.
+        if (outcome === 'open') await call.fail(cancelled());
         release();
       }
     }
     return { ...plan.meta, body: body() };
   }
 
-  private async *streamChunks(plan: Plan, signal: AbortSignal): AsyncGenerator<AudioClip> {
-    let seconds = 0;
+  private async *streamChunks(
+    plan: Plan,
+    signal: AbortSignal,
+    produced: { seconds: number },
+  ): AsyncGenerator<AudioClip> {
     let index = 0;
     for await (const clip of this.synthesizeChunks(plan, signal)) {
       const prepared = prepareStreamChunk(clip, { first: index === 0 });
-      seconds += clipDurationSeconds(prepared);
+      produced.seconds += clipDurationSeconds(prepared);
       index++;
       yield prepared;
     }
-    this.noteUsage(seconds);
+    this.noteUsage(produced.seconds);
   }
 
   private async *synthesizeChunks(plan: Plan, signal: AbortSignal): AsyncGenerator<AudioClip> {
@@ -300,7 +358,7 @@ export class TtsService {
     };
   }
 
-  /** Seconds of audio produced, for analytics (and, later, quota accounting). */
+  /** Seconds of audio produced, for analytics. */
   private noteUsage(seconds: number): void {
     const context = RequestContextStore.current();
     if (context) context.audioSeconds = Math.round(seconds * 1000) / 1000;

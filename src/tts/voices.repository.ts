@@ -26,6 +26,32 @@ export class VoicesRepository {
     return this.repository.find({ where, order: { language: 'ASC', friendlyName: 'ASC' } });
   }
 
+  findByName(friendlyName: string): Promise<VoiceEntity | null> {
+    return this.repository.findOne({ where: { friendlyName } });
+  }
+
+  /** Inserts a voice; null when the friendly name (or the engine's voice) is already there. */
+  async insertOne(voice: Omit<VoiceEntity, 'id' | 'createdAt' | 'updatedAt'>): Promise<VoiceEntity | null> {
+    const result = await this.repository
+      .createQueryBuilder()
+      .insert()
+      .into(VoiceEntity)
+      .values(voice)
+      .orIgnore()
+      .execute();
+    if (!result.identifiers[0]) return null;
+    return this.findByName(voice.friendlyName);
+  }
+
+  async updateByName(
+    friendlyName: string,
+    changes: Partial<Pick<VoiceEntity, 'engineVoiceId' | 'language' | 'gender' | 'description' | 'isActive'>>,
+  ): Promise<VoiceEntity | null> {
+    const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
+    if (Object.keys(defined).length > 0) await this.repository.update({ friendlyName }, defined);
+    return this.findByName(friendlyName);
+  }
+
   findActiveByName(friendlyName: string): Promise<VoiceEntity | null> {
     return this.repository.findOne({ where: { friendlyName, isActive: true } });
   }

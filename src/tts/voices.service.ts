@@ -4,12 +4,15 @@ import { AppError } from '../common/app-error.js';
 import { ROOT_LOGGER } from '../common/injection-tokens.js';
 import { ConfigService } from '../config/config.service.js';
 import { TtsEngineRegistry } from '../engines/tts-engine-registry.js';
+import type { VoiceGender } from '../engines/ports/engine-health.js';
 import type { VoiceEntity } from './voice.entity.js';
 import { type VoiceFilter, VoicesRepository } from './voices.repository.js';
 
 /** How long a resolved voice is reused; edits of the voices table show within this time. */
 const VOICE_CACHE_TTL_MS = 5000;
 const VOICE_CACHE_MAX = 1000;
+/** PostgreSQL's unique_violation: the engine voice already has a friendly name. */
+const UNIQUE_VIOLATION = '23505';
 
 /** Voices clients can name, seeded from the engines, and how a name resolves to an engine voice. */
 @Injectable()
@@ -43,6 +46,51 @@ export class VoicesService implements OnApplicationBootstrap {
 
   list(filter: VoiceFilter): Promise<VoiceEntity[]> {
     return this.voices.findActive(filter);
+  }
+
+  /** Adds a voice (admin API, CLI import); 409 CONFLICT when the name or engine voice exists. */
+  async create(voice: {
+    friendlyName: string;
+    engine: string;
+    engineVoiceId: string;
+    language: string;
+    gender?: VoiceGender;
+    description?: string | null;
+  }): Promise<VoiceEntity> {
+    const created = await this.voices.insertOne({
+      friendlyName: voice.friendlyName,
+      engine: voice.engine,
+      engineVoiceId: voice.engineVoiceId,
+      language: voice.language.toLowerCase(),
+      gender: voice.gender ?? 'unknown',
+      description: voice.description ?? null,
+      isActive: true,
+    });
+    if (!created) {
+      throw new AppError(
+        'CONFLICT',
+        `Voice '${voice.friendlyName}' (or ${voice.engine}:${voice.engineVoiceId}) exists.`,
+      );
+    }
+    return created;
+  }
+
+  async update(
+    friendlyName: string,
+    changes: Parameters<VoicesRepository['updateByName']>[1],
+  ): Promise<VoiceEntity> {
+    const updated = await this.voices.updateByName(friendlyName, changes).catch((error: unknown) => {
+      if ((error as { code?: unknown }).code === UNIQUE_VIOLATION) {
+        throw new AppError(
+          'CONFLICT',
+          `Another voice already names ${changes.engineVoiceId ?? 'that engine voice'}.`,
+        );
+      }
+      throw error;
+    });
+    if (!updated) throw new AppError('NOT_FOUND', `No voice named '${friendlyName}'.`);
+    this.recent.delete(friendlyName);
+    return updated;
   }
 
   async resolve(friendlyName: string): Promise<VoiceEntity> {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Type } from '@nestjs/common';
@@ -20,6 +21,10 @@ export interface TestGatewayOptions {
   extraModules?: Type[];
   /** Text written as config.yaml instead of the generated one. */
   configText?: string;
+  /** Use this PostgreSQL schema (shared by several gateways) instead of a fresh one; the caller drops it. */
+  schema?: string;
+  /** Receives the one-time bootstrap admin key. */
+  bootstrapKeySink?: (message: string) => void;
 }
 
 export interface TestGateway {
@@ -75,7 +80,7 @@ export function baseTestConfig(
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
   const database = options.database ?? 'postgres';
   const dir = await mkdtemp(join(tmpdir(), 'sg-test-'));
-  const schema = `t_${randomBytes(5).toString('hex')}`;
+  const schema = options.schema ?? newSchemaName();
   const configPath = join(dir, 'config.yaml');
   const text =
     options.configText ??
@@ -107,6 +112,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       rootDir: dir,
       logDestination: destination,
       extraModules: options.extraModules,
+      bootstrapKeySink: options.bootstrapKeySink,
     });
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
@@ -123,10 +129,23 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     rawLogs,
     async close() {
       await gateway.close();
-      if (database === 'postgres') await dropSchema(schema);
+      if (database === 'postgres' && !options.schema) await dropSchema(schema);
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A TCP port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export function newSchemaName(): string {
+  return `t_${randomBytes(5).toString('hex')}`;
 }
 
 export async function dropSchema(schema: string): Promise<void> {
@@ -179,10 +198,17 @@ export async function requestJson<T = Record<string, unknown>>(
 }
 
 /** Waits until the gateway has seeded its engines' voices (done in the background at start). */
-export async function waitForVoices(url: string, query = 'language=en-us', atLeast = 1): Promise<void> {
+export async function waitForVoices(
+  url: string,
+  query = 'language=en-us',
+  atLeast = 1,
+  headers: Record<string, string> = {},
+): Promise<void> {
   await waitFor(
     async () => {
-      const body = (await requestJson<{ data?: { voices?: unknown[] } }>(`${url}/tts/voices?${query}`)).body;
+      const body = (
+        await requestJson<{ data?: { voices?: unknown[] } }>(`${url}/tts/voices?${query}`, { headers })
+      ).body;
       return (body.data?.voices?.length ?? 0) >= atLeast;
     },
     `voices (${query}) seeded`,

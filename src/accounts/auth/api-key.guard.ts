@@ -1,0 +1,66 @@
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import { AppError } from '../../common/app-error.js';
+import { type Account, RequestContextStore } from '../../common/request-context.js';
+import { ConfigService } from '../../config/config.service.js';
+import { routePatternOf } from '../../observability/request-observer.js';
+import { AccountsService } from '../accounts.service.js';
+import { API_KEY_PREFIX } from '../api-key-format.js';
+import { ApiKeyService, invalidApiKey } from '../api-key.service.js';
+import { ACCESS, type AccessRule } from './access.decorator.js';
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+/**
+ * Bearer API keys on every route but the public ones. With auth.enforce off, a request
+ * without one of our keys is served as the development user; one of our keys (sgk_…) is
+ * always checked.
+ */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly config: ConfigService,
+    private readonly apiKeys: ApiKeyService,
+    private readonly accounts: AccountsService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (rule?.kind === 'public') return true;
+    const req = context.switchToHttp().getRequest<Request>();
+    const account = await this.accountOf(req);
+    if (rule?.kind === 'scope' && !account.scopes.includes(rule.scope)) {
+      throw new AppError('INSUFFICIENT_SCOPE', `This key lacks the '${rule.scope}' scope.`, {
+        required_scope: rule.scope,
+      });
+    }
+    if (rule?.kind === 'admin' && !(account.isAdmin && account.scopes.includes('admin'))) {
+      throw new AppError('FORBIDDEN', 'This endpoint needs an admin key.');
+    }
+    const requestContext = RequestContextStore.current();
+    if (requestContext) {
+      requestContext.account = account;
+      // Keyless development requests stay known by their address, as the rate limiter counts them.
+      if (account.keyId !== null) requestContext.principal = `user:${account.userId}`;
+      requestContext.endpoint = routePatternOf(req);
+    }
+    return true;
+  }
+
+  private async accountOf(req: Request): Promise<Account> {
+    const header = req.headers.authorization;
+    const token = header === undefined ? undefined : BEARER.exec(header)?.[1];
+    if (!this.config.current.auth.enforce && (token === undefined || !token.startsWith(API_KEY_PREFIX))) {
+      // Keyless development: clients that must send some key (the OpenAI SDK) may send anything.
+      return this.accounts.devAccount();
+    }
+    if (!token) throw invalidApiKey();
+    return this.apiKeys.authenticate(token);
+  }
+}

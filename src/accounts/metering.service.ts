@@ -1,0 +1,168 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { AppError } from '../common/app-error.js';
+import { elapsedSeconds } from '../common/envelope.js';
+import { ROOT_LOGGER } from '../common/injection-tokens.js';
+import { type Account, RequestContextStore, type RequestContext } from '../common/request-context.js';
+import { ConfigService } from '../config/config.service.js';
+import { assertPlanAllows, planOf, type PlanFeatureUse } from './plan-policy.js';
+import { type QuotaReservation, QuotaService } from './quota.service.js';
+import { UserConcurrency } from './user-concurrency.js';
+
+/** What a metered call is about; recorded in usage_logs. */
+export interface MeteredCallSpec {
+  /** Seconds reserved before the work starts (exact for cached answers, an estimate otherwise). */
+  estimateSeconds: number;
+  /** Features the plan must include (403 PLAN_FEATURE_DISABLED otherwise). */
+  uses?: PlanFeatureUse;
+  voice?: string;
+  engine?: string;
+  model?: string;
+  textLength?: number;
+  /** Default: the matched route pattern. */
+  endpoint?: string;
+}
+
+/** One call between reserve and settle. commit() and fail() settle it; later calls are ignored. */
+export interface MeteredCall {
+  /** Quota seconds left after the reservation (undefined when not metered). */
+  readonly remainingSeconds: number | undefined;
+  commit(actualSeconds: number): Promise<number | undefined>;
+  fail(error: unknown): Promise<void>;
+}
+
+const UNMETERED: MeteredCall = {
+  remainingSeconds: undefined,
+  commit: () => Promise.resolve(undefined),
+  fail: () => Promise.resolve(),
+};
+
+function logOf(account: Account, context: RequestContext, spec: MeteredCallSpec, errorCode: string | null) {
+  return {
+    keyId: account.keyId,
+    endpoint: spec.endpoint ?? context.endpoint ?? 'unknown',
+    voice: spec.voice ?? context.voice,
+    engine: spec.engine ?? context.engine,
+    model: spec.model,
+    textLength: spec.textLength,
+    errorCode,
+    latencyMs: elapsedSeconds(context.startedAt) * 1000,
+    requestId: context.requestId,
+  };
+}
+
+function errorCodeOf(error: unknown): string {
+  return error instanceof AppError ? error.code : 'INTERNAL_ERROR';
+}
+
+/**
+ * Quota metering for any endpoint that spends engine seconds: plan feature gates, a per-user
+ * concurrency slot, then QuotaService.reserve → the work → commit(actual) or release. Usage
+ * rows are written with the settlement. Callers: TtsService today; STT the same way.
+ */
+@Injectable()
+export class MeteringService {
+  private readonly concurrency = new UserConcurrency();
+
+  constructor(
+    private readonly config: ConfigService,
+    private readonly quota: QuotaService,
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** The caller, its plan checked against the spec; undefined when nothing is to be metered. */
+  private admit(spec: MeteredCallSpec) {
+    const context = RequestContextStore.current();
+    const account = context?.account;
+    const settings = this.config.current;
+    if (!context || !account) return undefined;
+    const plan = planOf(settings, account.plan);
+    if (spec.uses) assertPlanAllows(account.plan, plan, spec.uses);
+    return settings.auth.metering ? { context, account, plan } : undefined;
+  }
+
+  /**
+   * For work whose cost is known before it runs (a cached answer): plan checks, then the
+   * charge and its usage row in one statement. Answers the seconds left.
+   */
+  async charge(spec: MeteredCallSpec): Promise<number | undefined> {
+    const admitted = this.admit(spec);
+    if (!admitted) return undefined;
+    const { context, account } = admitted;
+    const remaining = await this.quota.charge(
+      account.userId,
+      spec.estimateSeconds,
+      logOf(account, context, spec, null),
+    );
+    context.quotaRemainingSeconds = remaining;
+    return remaining;
+  }
+
+  /** Checks the plan, takes a concurrency slot and reserves the estimate. */
+  async begin(spec: MeteredCallSpec): Promise<MeteredCall> {
+    const admitted = this.admit(spec);
+    if (!admitted) return UNMETERED;
+    const { context, account, plan } = admitted;
+    const releaseSlot = this.concurrency.acquire(account.userId, plan.maxConcurrentRequests);
+    let reservation: QuotaReservation;
+    try {
+      reservation = await this.quota.reserve(account.userId, spec.estimateSeconds);
+    } catch (error) {
+      releaseSlot();
+      throw error;
+    }
+    context.quotaRemainingSeconds = reservation.remainingSeconds;
+    return this.callFor(reservation, account, context, spec, releaseSlot);
+  }
+
+  /** begin → work → commit(actual seconds) or fail. */
+  async run<T>(spec: MeteredCallSpec, work: () => Promise<{ value: T; seconds: number }>): Promise<T> {
+    const call = await this.begin(spec);
+    let outcome: { value: T; seconds: number };
+    try {
+      outcome = await work();
+    } catch (error) {
+      await call.fail(error);
+      throw error;
+    }
+    await call.commit(outcome.seconds);
+    return outcome.value;
+  }
+
+  private callFor(
+    reservation: QuotaReservation,
+    account: Account,
+    context: RequestContext,
+    spec: MeteredCallSpec,
+    releaseSlot: () => void,
+  ): MeteredCall {
+    let settled = false;
+    const log = (errorCode: string | null) => logOf(account, context, spec, errorCode);
+    return {
+      remainingSeconds: reservation.remainingSeconds,
+      commit: async (actualSeconds) => {
+        if (settled) return context.quotaRemainingSeconds;
+        settled = true;
+        try {
+          const remaining = await this.quota.commit(reservation, actualSeconds, log(null));
+          context.quotaRemainingSeconds = remaining;
+          return remaining;
+        } finally {
+          releaseSlot();
+        }
+      },
+      fail: async (error) => {
+        if (settled) return;
+        settled = true;
+        try {
+          context.quotaRemainingSeconds = await this.quota.release(reservation, log(errorCodeOf(error)));
+        } catch (releaseError) {
+          // The request already failed; a failed release is logged, not thrown over the original error.
+          this.logger.error({ err: releaseError, userId: account.userId }, 'quota release failed');
+        } finally {
+          releaseSlot();
+        }
+      },
+    };
+  }
+}
