@@ -9,16 +9,10 @@
  * BENCH_ACCOUNTS_DURATION_S sets seconds per row (default 6, split in two halves).
  */
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
-import { stringify } from 'yaml';
 import { AccountsService } from '../src/accounts/accounts.service.js';
-import { createGateway } from '../src/gateway.js';
-import { BENCH_DATABASE_URL, dropBenchSchema } from './bench-database.js';
+import { startBenchGateway } from './bench-gateway.js';
 
 const DURATION_S = Number(process.env.BENCH_ACCOUNTS_DURATION_S ?? 6);
 const CONNECTIONS = 8;
@@ -48,16 +42,11 @@ async function measure(url: string, headers: Record<string, string>, row: Row): 
 }
 
 export async function runAccountsBenchmark(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'sg-bench-accounts-'));
-  const schema = `bench_${randomBytes(5).toString('hex')}`;
-  const configPath = join(dir, 'config.yaml');
-  await writeFile(
-    configPath,
-    stringify({
-      server: { port: 0, host: '127.0.0.1' },
+  const { gateway, url, close } = await startBenchGateway(
+    'accounts',
+    {
       auth: { enforce: true, dev_user_plan: 'bench' },
       features: { library_integration: true },
-      middleware: { logging: { enabled: false, log_level: 'warn' } },
       engines: { tts: [{ id: 'espeak', type: 'espeak', options: { backend: 'auto', workers: 1 } }] },
       rate_limits: {
         default_plan: 'bench',
@@ -70,13 +59,10 @@ export async function runAccountsBenchmark(): Promise<void> {
           },
         },
       },
-      database: { url: BENCH_DATABASE_URL, schema },
-      paths: { reference_audio: join(dir, 'ra'), voices: join(dir, 'voices'), outputs: join(dir, 'outputs') },
-    }),
+    },
+    { bootstrapKeySink: () => undefined },
   );
-  const gateway = await createGateway({ configPath, env: {}, bootstrapKeySink: () => undefined });
   try {
-    const url = await gateway.listen();
     const accounts = gateway.app.get(AccountsService);
     const user = await accounts.createUser({ name: 'bench', email: 'bench@example.com', plan: 'bench' });
     const { token } = await accounts.issueKey(user.id, { name: 'bench', scopes: ['tts'] });
@@ -125,9 +111,7 @@ export async function runAccountsBenchmark(): Promise<void> {
     console.log(`  ratio on / off: ${(rps(metered) / rps(plain)).toFixed(2)}`);
     console.log(`  usage rows written while on: ${usage[0].n} (one per metered request, plus the warm-up)`);
   } finally {
-    await gateway.close();
-    await dropBenchSchema(schema);
-    await rm(dir, { recursive: true, force: true });
+    await close();
   }
 }
 

@@ -15,21 +15,19 @@ import 'reflect-metadata';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import pg from 'pg';
-import { stringify } from 'yaml';
 import { decodeWav, encodeWav } from '../src/audio/wav.js';
 import { DEBIAN_MODEL_DIR } from '../src/engines/adapters/pocketsphinx/pocketsphinx-options.js';
-import { createGateway } from '../src/gateway.js';
+import { startBenchGateway } from './bench-gateway.js';
 
 const run = promisify(execFile);
-const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
+/** The pocketsphinx decoder to measure: warm (the default auto picks) or process. */
+const DECODER = process.env.BENCH_STT_DECODER ?? 'warm';
 const ROUNDS = Number(process.env.BENCH_STT_ROUNDS ?? 5);
 const LIBRIVOX = '/usr/share/pocketsphinx/test/data/librivox';
 const CLIP = join(LIBRIVOX, 'sense_and_sensibility_01_austen_64kb-0870.wav');
@@ -99,37 +97,21 @@ async function peakRssGrowthMb(work: () => Promise<unknown>): Promise<number> {
 }
 
 export async function runSttBenchmark(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'sg-bench-stt-'));
-  const schema = `bench_${randomBytes(5).toString('hex')}`;
-  const configPath = join(dir, 'config.yaml');
-  await writeFile(
-    configPath,
-    stringify({
-      server: { port: 0, host: '127.0.0.1' },
-      auth: { enforce: false },
-      routers: { core: { stt: { max_file_size_mb: UPLOAD_MB + 1 } } },
-      middleware: { logging: { enabled: false, log_level: 'warn' } },
-      engines: {
-        stt: [
-          {
-            id: 'pocketsphinx',
-            type: 'pocketsphinx',
-            resilience: { timeout_seconds: 600, retry: { max_attempts: 1 } },
-          },
-        ],
-      },
-      database: { url: DATABASE_URL, schema },
-      paths: {
-        reference_audio: join(dir, 'ra'),
-        voices: join(dir, 'voices'),
-        outputs: join(dir, 'outputs'),
-        temp: join(dir, 'tmp'),
-      },
-    }),
-  );
-  const gateway = await createGateway({ configPath, env: {} });
+  const { url, dir, close } = await startBenchGateway('stt', {
+    auth: { enforce: false },
+    routers: { core: { stt: { max_file_size_mb: UPLOAD_MB + 1 } } },
+    engines: {
+      stt: [
+        {
+          id: 'pocketsphinx',
+          type: 'pocketsphinx',
+          options: { decoder: DECODER },
+          resilience: { timeout_seconds: 600, retry: { max_attempts: 1 } },
+        },
+      ],
+    },
+  });
   try {
-    const url = await gateway.listen();
     const clipSeconds = decodeWav(await readFile(CLIP)).samples.length / 16000;
     await sttMs(url, CLIP); // warm-up: JIT, page cache for the model files
     await cliMs(CLIP);
@@ -186,12 +168,7 @@ export async function runSttBenchmark(): Promise<void> {
     );
     console.log(`  30 s WAV decoded and transcribed:          ${transcribeGrowth.toFixed(1)} MB`);
   } finally {
-    await gateway.close();
-    const client = new pg.Client({ connectionString: DATABASE_URL });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await client.end();
-    await rm(dir, { recursive: true, force: true });
+    await close();
   }
 }
 

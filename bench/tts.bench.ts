@@ -10,19 +10,13 @@
  * the other in this process; autocannon runs in a worker thread.
  */
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
-import { stringify } from 'yaml';
 import { TtsEngineRegistry } from '../src/engines/tts-engine-registry.js';
-import { createGateway } from '../src/gateway.js';
-import { BENCH_DATABASE_URL, dropBenchSchema } from './bench-database.js';
+import { startBenchGateway } from './bench-gateway.js';
 
 const DURATION_S = Number(process.env.BENCH_TTS_DURATION_S ?? 5);
 const CONCURRENCY = 4;
@@ -106,25 +100,13 @@ async function streamTiming(
 }
 
 export async function runTtsBenchmark(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'sg-bench-tts-'));
-  const schema = `bench_${randomBytes(5).toString('hex')}`;
-  const configPath = join(dir, 'config.yaml');
-  await writeFile(
-    configPath,
-    stringify({
-      server: { port: 0, host: '127.0.0.1' },
-      auth: { enforce: false },
-      features: { library_integration: true },
-      routers: { core: { tts: { cache: { enabled: false } } } },
-      middleware: { logging: { enabled: false, log_level: 'warn' } },
-      engines: { tts: [{ id: 'espeak', type: 'espeak', options: { backend: 'auto' } }] },
-      database: { url: BENCH_DATABASE_URL, schema },
-      paths: { reference_audio: join(dir, 'ra'), voices: join(dir, 'voices'), outputs: join(dir, 'outputs') },
-    }),
-  );
-  const gateway = await createGateway({ configPath, env: {} });
+  const { gateway, url, close } = await startBenchGateway('tts', {
+    auth: { enforce: false },
+    features: { library_integration: true },
+    routers: { core: { tts: { cache: { enabled: false } } } },
+    engines: { tts: [{ id: 'espeak', type: 'espeak', options: { backend: 'auto' } }] },
+  });
   try {
-    const url = await gateway.listen();
     const registry = gateway.app.get(TtsEngineRegistry);
     // Voices are seeded in the background at start; wait for the one we use.
     for (let i = 0; i < 600; i++) {
@@ -171,9 +153,7 @@ export async function runTtsBenchmark(): Promise<void> {
     );
     console.log(`  ratio first audio / total:  ${(streamed.firstMs / streamed.totalMs).toFixed(2)}`);
   } finally {
-    await gateway.close();
-    await dropBenchSchema(schema);
-    await rm(dir, { recursive: true, force: true });
+    await close();
   }
 }
 

@@ -76,6 +76,12 @@ describe('responses and errors', () => {
     assert.ok(logged, 'the detail goes to the log with the request id');
   });
 
+  it('answers 500, not 499, when a handler fails after reading a request body', async () => {
+    const res = await request(t.url).post('/probe/crash').send({ text: 'hello', count: 1 }).expect(500);
+    assert.equal(res.body.metadata.error_code, 'INTERNAL_ERROR');
+    assert.ok(!JSON.stringify(res.body).includes('hunter2'));
+  });
+
   it('answers under /v1/ in the OpenAI error shape', async () => {
     const res = await request(t.url).get('/v1/no-such-thing').expect(404);
     assert.equal(res.body.error.type, 'not_found_error');

@@ -112,7 +112,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
         return { status: 400, code: 'VALIDATION_FAILED', message: 'The request could not be read.' };
       }
     }
-    if (request.destroyed || request.socket.destroyed) {
+    // Not request.destroyed: a request stream is destroyed as soon as its body has been read.
+    if (request.socket.destroyed) {
       // The client left mid-request and the work was cut short: expected, not a server fault.
       this.logger.debug({ err: exception, path: request.path }, 'request abandoned by the client');
       return { status: 499, code: 'REQUEST_CANCELLED', message: 'The client cancelled the request.' };

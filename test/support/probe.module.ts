@@ -23,6 +23,11 @@ export class ProbeController {
     throw new Error('database password hunter2 leaked at /srv/app/secret.ts:42');
   }
 
+  @Post('crash')
+  crashAfterBody(@Body() body: ProbeEchoDto): never {
+    throw new Error(`failed on ${body.text} with password hunter2`);
+  }
+
   @Post('echo')
   echo(@Body() body: ProbeEchoDto): ProbeEchoDto {
     const context = RequestContextStore.current();

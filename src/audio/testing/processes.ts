@@ -4,9 +4,15 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** Pids of live (non-zombie) children of this process whose command name is `name`. */
-export function childPids(name: string): number[] {
-  const pids: number[] = [];
+interface ProcessEntry {
+  pid: number;
+  ppid: number;
+  comm: string;
+}
+
+/** Live (non-zombie) processes as /proc lists them. */
+function liveProcesses(): ProcessEntry[] {
+  const entries: ProcessEntry[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     let stat: string;
@@ -18,36 +24,30 @@ export function childPids(name: string): number[] {
     // "pid (comm) state ppid ...": comm may contain spaces, so split after the last ')'.
     const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
     const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (comm === name && Number(ppid) === process.pid && state !== 'Z') pids.push(Number(entry));
+    if (state !== 'Z') entries.push({ pid: Number(entry), ppid: Number(ppid), comm });
   }
-  return pids;
+  return entries;
 }
 
-/** Pids of live (non-zombie) descendants of this process (children, grandchildren, …) whose command name is one of `names`. */
+/** Pids of live (non-zombie) children of this process whose command name is `name`. */
+export function childPids(name: string): number[] {
+  return liveProcesses()
+    .filter((p) => p.comm === name && p.ppid === process.pid)
+    .map((p) => p.pid);
+}
+
+/** Pids of live descendants of this process (children, grandchildren, …) whose command name is one of `names`. */
 export function descendantPids(...names: string[]): number[] {
-  const parents = new Map<number, number>();
-  const commands = new Map<number, string>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (state === 'Z') continue;
-    parents.set(Number(entry), Number(ppid));
-    commands.set(Number(entry), stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')));
-  }
+  const processes = liveProcesses();
+  const parentOf = new Map(processes.map((p) => [p.pid, p.ppid]));
   const isDescendant = (pid: number): boolean => {
-    for (let current = parents.get(pid), depth = 0; current !== undefined && depth < 64; depth++) {
+    for (let current = parentOf.get(pid), depth = 0; current !== undefined && depth < 64; depth++) {
       if (current === process.pid) return true;
-      current = parents.get(current);
+      current = parentOf.get(current);
     }
     return false;
   };
-  return [...commands].filter(([pid, comm]) => names.includes(comm) && isDescendant(pid)).map(([pid]) => pid);
+  return processes.filter((p) => names.includes(p.comm) && isDescendant(p.pid)).map((p) => p.pid);
 }
 
 /** True while `pid` exists, zombies included (an unreaped child still holds its pid). */
