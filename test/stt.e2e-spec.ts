@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { encodeWav } from '../src/audio/wav.js';
+import { AnalyticsService } from '../src/observability/analytics.service.js';
 import { descendantPids } from '../src/audio/testing/processes.js';
 import {
   cliTranscript,
@@ -414,8 +415,35 @@ describe('POST /stt limits and engine availability', () => {
     const response = await postForm(t, await readFile(SHORT_CLIP));
     assert.equal(response.status, 200, JSON.stringify(response.body));
     assert.equal(response.headers.get('x-engine'), 'pocketsphinx');
-    const pinned = await postForm(t, await readFile(SHORT_CLIP), { model: 'broken' });
+    const pinned = await requestJson<SttBody>(`${t.url}/stt`, {
+      method: 'POST',
+      headers: { 'X-Request-ID': 'stt-pinned-broken' },
+      body: form(await readFile(SHORT_CLIP), { model: 'broken' }),
+    });
     assert.equal(pinned.status, 503);
+    // Analytics record the engine that served and the audio seconds of served requests only.
+    const served = await requestJson<SttBody>(`${t.url}/stt`, {
+      method: 'POST',
+      headers: { 'X-Request-ID': 'stt-served' },
+      body: form(await readFile(SHORT_CLIP)),
+    });
+    assert.equal(served.status, 200);
+    const analytics = t.gateway.app.get(AnalyticsService);
+    const rowOf = (id: string) =>
+      waitFor(async () => {
+        await analytics.flush();
+        const rows = await t.gateway.database.dataSource.query<Array<Record<string, unknown>>>(
+          'SELECT engine, audio_seconds, error_code FROM analytics_events WHERE request_id = $1',
+          [id],
+        );
+        return rows[0];
+      }, `analytics row ${id}`);
+    const failedRow = await rowOf('stt-pinned-broken');
+    assert.equal(failedRow['audio_seconds'], null);
+    assert.equal(failedRow['error_code'], 'ENGINE_UNAVAILABLE');
+    const servedRow = await rowOf('stt-served');
+    assert.equal(servedRow['engine'], 'pocketsphinx');
+    assert.ok(Math.abs(Number(servedRow['audio_seconds']) - 2.99) < 0.05);
   });
 
   it('is switched off by routers.core.stt.enabled', async () => {

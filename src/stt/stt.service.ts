@@ -133,10 +133,7 @@ export class SttService {
           decoded.set(rate, audio);
         }
         const context = RequestContextStore.current();
-        if (context) {
-          context.engine = id;
-          context.audioSeconds = Math.round(audio.durationSeconds * 1000) / 1000;
-        }
+        if (context) context.engine = id;
         // Charged by the audio's length, reserved before the engine runs; a failed attempt charges nothing.
         const seconds = audio.durationSeconds;
         const decodedAudio = audio;
@@ -147,6 +144,8 @@ export class SttService {
             seconds,
           }),
         );
+        // Analytics record the audio seconds of served requests only.
+        if (context) context.audioSeconds = Math.round(seconds * 1000) / 1000;
         return { options, transcript, engine: id, audioType, ignoredParams: ignoredParams(engine, options) };
       } catch (error) {
         if (!(error instanceof EngineError)) throw error; // quota, plan gates, rate limits: the client's
