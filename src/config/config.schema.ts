@@ -254,6 +254,11 @@ export class EngineEntryConfig {
   @IsObject() options: Record<string, unknown> = {};
   /** This engine's own resilience knobs (timeout, retry, breaker, bulkhead) over the global ones. */
   @IsOptional() @ValidateNested() @Type(() => ResilienceOverrides) resilience?: ResilienceOverrides;
+  /**
+   * TTS only: engine ids that serve, in this order, when this engine cannot (breaker open,
+   * busy, unavailable or failing). Followed transitively; see config/engine-fallback.ts.
+   */
+  @IsOptional() @IsArray() @IsString({ each: true }) fallback?: string[];
 }
 
 export class EnginesConfig {
