@@ -16,12 +16,20 @@ export interface TtsJsonAnswer {
   text_length: number;
   cache: 'hit' | 'miss';
   ignored_params: string[];
+  /** The voice's own engine, when it could not serve and `engine` stood in. */
+  fallback_from?: string;
   words?: Array<{ word: string; start: number; end: number }>;
 }
 
-function setCommonHeaders(res: Response, meta: TtsResultMeta): void {
+/** Which engine and voice made the audio, and which engine it stood in for. */
+export function setServedByHeaders(res: Response, meta: TtsResultMeta): void {
   res.setHeader('X-Voice-Used', meta.voice);
   res.setHeader('X-Engine', meta.engine);
+  if (meta.fallbackFrom) res.setHeader('X-Fallback-From', meta.fallbackFrom);
+}
+
+function setCommonHeaders(res: Response, meta: TtsResultMeta): void {
+  setServedByHeaders(res, meta);
   res.setHeader('X-Sample-Rate', String(meta.sampleRate));
   res.setHeader('X-Text-Length', String(meta.textLength));
   if (meta.ignoredParams.length > 0) res.setHeader('X-Ignored-Params', meta.ignoredParams.join(', '));
@@ -42,6 +50,7 @@ export function streamAnswer(res: Response, stream: TtsStream): StreamableFile {
 }
 
 export function jsonAnswer(res: Response, result: TtsResult): Enveloped<TtsJsonAnswer> {
+  setServedByHeaders(res, result);
   res.setHeader('X-Cache', result.cache);
   if (result.ignoredParams.length > 0) res.setHeader('X-Ignored-Params', result.ignoredParams.join(', '));
   return new Enveloped(
@@ -56,6 +65,7 @@ export function jsonAnswer(res: Response, result: TtsResult): Enveloped<TtsJsonA
       text_length: result.textLength,
       cache: result.cache,
       ignored_params: result.ignoredParams,
+      ...(result.fallbackFrom ? { fallback_from: result.fallbackFrom } : {}),
       ...(result.words ? { words: result.words } : {}),
     },
     'Speech synthesised.',

@@ -1,8 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
 import { AppError } from '../common/app-error.js';
+import { ROOT_LOGGER } from '../common/injection-tokens.js';
 import { RequestContextStore } from '../common/request-context.js';
 import type { GenerationConfig } from '../config/config.schema.js';
 import { ConfigService } from '../config/config.service.js';
+import { fallbackChainOf } from '../config/engine-fallback.js';
 import { AudioTranscoder } from '../audio/audio-transcoder.js';
 import {
   type OutputFormat,
@@ -14,8 +17,9 @@ import { joinClips, prepareStreamChunk } from '../audio/clip-joiner.js';
 import type { EngineLease } from '../engines/engine-registry.js';
 import { TtsEngineRegistry } from '../engines/tts-engine-registry.js';
 import { type AudioClip, clipDurationSeconds, type WordTiming } from '../engines/ports/audio-clip.js';
-import { EngineError } from '../engines/ports/engine-error.js';
-import { CircuitOpenError, EngineBusyError } from '../engines/resilience/resilience-errors.js';
+import { appErrorForEngine, type EngineErrorWording } from '../engines/engine-app-error.js';
+import { type EngineAttemptFailure, engineChainExhausted } from '../engines/engine-chain-failure.js';
+import { EngineError, isEngineFault } from '../engines/ports/engine-error.js';
 import type { SynthesisRequest, TtsEngine, TtsParam } from '../engines/ports/tts-engine.js';
 import { mapInOrder } from './ordered-pool.js';
 import { splitIntoChunks } from './text-chunker.js';
@@ -51,6 +55,8 @@ export interface TtsResultMeta {
   textLength: number;
   /** Request parameters the engine does not support (sent back in X-Ignored-Params). */
   ignoredParams: string[];
+  /** The voice's own engine, when it could not serve and `engine` stood in (X-Fallback-From). */
+  fallbackFrom?: string;
 }
 
 export interface TtsResult extends TtsResultMeta {
@@ -89,6 +95,13 @@ function generationParams(request: TtsRequest, gen: GenerationConfig) {
 
 interface Resolved {
   text: string;
+  /** The voice as the request named it. */
+  voice: VoiceEntity;
+}
+
+/** One engine of the voice's fallback chain, the voice it speaks in and the cache key of its answer. */
+interface Candidate {
+  engine: string;
   voice: VoiceEntity;
   cacheKey: string;
 }
@@ -101,13 +114,16 @@ interface Plan {
   base: Omit<SynthesisRequest, 'text'>;
   meta: TtsResultMeta;
   cacheKey: string;
+  /** The engine's clips are finished audio: a one-chunk answer is encoded untouched. */
+  finalAudio: boolean;
 }
 
 /**
  * Text in, audio out: resolves the voice to an engine, splits long text at sentence and
  * clause boundaries, synthesises chunks with bounded concurrency, joins them seamlessly
  * and hands the PCM to the audio module for encoding. Identical requests come from the
- * cache without touching the engine.
+ * cache without touching the engine. When the voice's engine cannot serve (breaker open,
+ * busy, unavailable, failing) the engines of its `fallback:` chain are tried in order.
  */
 @Injectable()
 export class TtsService {
@@ -117,46 +133,49 @@ export class TtsService {
     private readonly voices: VoicesService,
     private readonly cache: TtsCacheService,
     private readonly transcoder: AudioTranscoder,
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
   ) {}
 
   async synthesize(request: TtsRequest, signal: AbortSignal): Promise<TtsResult> {
     const resolved = await this.resolve(request);
-    // The cache is consulted before the engine is touched: a cached answer needs no engine at all.
-    const cached = await this.cache.get(resolved.cacheKey);
-    if (cached) {
-      this.noteUsage(cached.meta.durationSeconds);
-      return {
-        ...cached.meta.result,
-        audio: cached.audio,
-        durationSeconds: cached.meta.durationSeconds,
-        words: cached.meta.words,
-        cache: 'hit',
-      };
+    const failures: EngineAttemptFailure[] = [];
+    for await (const candidate of this.candidates(request, resolved)) {
+      // The cache is consulted before the engine is touched: a cached answer needs no engine at all.
+      const cached = await this.cache.get(candidate.cacheKey);
+      if (cached) {
+        this.noteServedBy(candidate);
+        this.noteUsage(cached.meta.durationSeconds);
+        return {
+          ...cached.meta.result,
+          audio: cached.audio,
+          durationSeconds: cached.meta.durationSeconds,
+          words: cached.meta.words,
+          cache: 'hit',
+        };
+      }
+      const plan = this.plan(request, resolved, candidate);
+      if ('unavailable' in plan) {
+        failures.push({ engine: candidate.engine, error: plan.unavailable });
+        continue;
+      }
+      try {
+        const result = await this.synthesizeWith(plan, request, signal);
+        this.noteServedBy(candidate);
+        return result;
+      } catch (error) {
+        failures.push(this.fallbackFailure(error, candidate, resolved));
+      } finally {
+        plan.lease.release();
+      }
     }
-    const plan = this.plan(request, resolved);
-    try {
-      const clips: AudioClip[] = [];
-      for await (const clip of this.synthesizeChunks(plan, signal)) clips.push(clip);
-      const joined = joinClips(clips);
-      const audio = await this.transcoder.encode(
-        joined,
-        plan.meta.format,
-        { sampleRate: request.sampleRate },
-        signal,
-      );
-      const durationSeconds = clipDurationSeconds(joined);
-      const words = request.timestamps ? joined.words : undefined;
-      await this.cache.put(plan.cacheKey, audio, { result: plan.meta, durationSeconds, words });
-      this.noteUsage(durationSeconds);
-      return { ...plan.meta, audio, durationSeconds, words, cache: 'miss' };
-    } finally {
-      plan.lease.release();
-    }
+    throw this.exhausted(failures, resolved);
   }
 
   /**
    * Audio as chunks finish: the first bytes leave while later chunks are still being
-   * synthesised. The engine is held until the stream ends or the client goes away.
+   * synthesised. The engine is held until the stream ends or the client goes away. Fallback
+   * happens before the first byte only: the first chunk is synthesised before the answer
+   * starts, and an engine failing after that ends the stream (its audio is already out).
    */
   async synthesizeStream(request: TtsRequest, signal: AbortSignal): Promise<TtsStream> {
     if (!STREAMABLE_FORMATS.includes(request.format)) {
@@ -166,8 +185,71 @@ export class TtsService {
         { fields: [{ field: 'response_format', errors: [`not streamable: ${request.format}`] }] },
       );
     }
-    const plan = this.plan(request, await this.resolve(request));
+    const resolved = await this.resolve(request);
+    const failures: EngineAttemptFailure[] = [];
+    for await (const candidate of this.candidates(request, resolved)) {
+      const plan = this.plan(request, resolved, candidate);
+      if ('unavailable' in plan) {
+        failures.push({ engine: candidate.engine, error: plan.unavailable });
+        continue;
+      }
+      let clips: AsyncGenerator<AudioClip>;
+      try {
+        clips = await this.startStream(plan, signal);
+      } catch (error) {
+        plan.lease.release();
+        failures.push(this.fallbackFailure(error, candidate, resolved));
+        continue;
+      }
+      this.noteServedBy(candidate);
+      return { ...plan.meta, body: this.encodedStream(plan, request, clips, signal) };
+    }
+    throw this.exhausted(failures, resolved);
+  }
+
+  /** The whole answer from one engine, encoded and cached under that engine's key. */
+  private async synthesizeWith(plan: Plan, request: TtsRequest, signal: AbortSignal): Promise<TtsResult> {
+    const clips: AudioClip[] = [];
+    for await (const clip of this.synthesizeChunks(plan, signal)) clips.push(clip);
+    // Final audio (another gateway's finished answer) made in one call is passed through untouched.
+    const joined = plan.finalAudio && clips.length === 1 && clips[0] ? clips[0] : joinClips(clips);
+    const audio = await this.transcoder.encode(
+      joined,
+      plan.meta.format,
+      { sampleRate: request.sampleRate },
+      signal,
+    );
+    const durationSeconds = clipDurationSeconds(joined);
+    const words = request.timestamps ? joined.words : undefined;
+    await this.cache.put(plan.cacheKey, audio, { result: plan.meta, durationSeconds, words });
+    this.noteUsage(durationSeconds);
+    return { ...plan.meta, audio, durationSeconds, words, cache: 'miss' };
+  }
+
+  /**
+   * The stream's clips once the first one exists (so an engine that cannot even start is
+   * replaced by the next); engine errors after it leave as AppErrors.
+   */
+  private async startStream(plan: Plan, signal: AbortSignal): Promise<AsyncGenerator<AudioClip>> {
     const clips = this.streamChunks(plan, signal);
+    const first = await clips.next();
+    const toAppError = (error: unknown): unknown => this.appError(error, plan.voice.friendlyName);
+    return (async function* started(): AsyncGenerator<AudioClip> {
+      try {
+        if (!first.done) yield first.value;
+        yield* clips;
+      } catch (error) {
+        throw toAppError(error);
+      }
+    })();
+  }
+
+  private encodedStream(
+    plan: Plan,
+    request: TtsRequest,
+    clips: AsyncGenerator<AudioClip>,
+    signal: AbortSignal,
+  ): AsyncGenerator<Buffer> {
     const encoded = this.transcoder.encodeStream(
       clips,
       plan.meta.format,
@@ -175,14 +257,13 @@ export class TtsService {
       signal,
     );
     const release = () => plan.lease.release();
-    async function* body(): AsyncGenerator<Buffer> {
+    return (async function* body(): AsyncGenerator<Buffer> {
       try {
         yield* encoded;
       } finally {
         release();
       }
-    }
-    return { ...plan.meta, body: body() };
+    })();
   }
 
   private async *streamChunks(plan: Plan, signal: AbortSignal): AsyncGenerator<AudioClip> {
@@ -197,19 +278,16 @@ export class TtsService {
     this.noteUsage(seconds);
   }
 
+  /** The plan's chunks from its engine, in order; engine errors leave as they are (EngineError). */
   private async *synthesizeChunks(plan: Plan, signal: AbortSignal): AsyncGenerator<AudioClip> {
     const concurrency = this.config.current.routers.core.tts.maxConcurrentChunks;
     const engine = plan.lease.engine;
-    try {
-      yield* mapInOrder(
-        plan.chunks,
-        concurrency,
-        (text) => engine.synthesize({ ...plan.base, text }, signal),
-        signal,
-      );
-    } catch (error) {
-      throw this.mapEngineError(error, plan.voice.friendlyName);
-    }
+    yield* mapInOrder(
+      plan.chunks,
+      concurrency,
+      (text) => engine.synthesize({ ...plan.base, text }, signal),
+      signal,
+    );
     if (signal.aborted) throw new AppError('REQUEST_CANCELLED', 'The client cancelled the request.');
   }
 
@@ -236,9 +314,30 @@ export class TtsService {
         },
       );
     }
-    const gen = settings.gen;
-    const cacheKey = TtsCacheService.keyOf({
-      engine: voice.engine,
+    return { text, voice };
+  }
+
+  /**
+   * The engines that may serve, in order: the voice's engine, then its `fallback:` chain
+   * (not when `model` names the engine: the client asked for that one), each with the
+   * voice it would speak in. Stand-in voices are looked up only when they are reached.
+   */
+  private async *candidates(request: TtsRequest, resolved: Resolved): AsyncGenerator<Candidate> {
+    const { voice } = resolved;
+    const chain =
+      request.model === voice.engine ? [] : fallbackChainOf(this.config.current.engines.tts, voice.engine);
+    for (const engine of chain.length > 0 ? chain : [voice.engine]) {
+      const spoken = engine === voice.engine ? voice : await this.voices.standIn(voice, engine);
+      if (!spoken) continue;
+      yield { engine, voice: spoken, cacheKey: this.cacheKeyOf(request, resolved.text, engine, spoken) };
+    }
+  }
+
+  /** Everything that decides the audio, including the engine and voice that make it. */
+  private cacheKeyOf(request: TtsRequest, text: string, engine: string, voice: VoiceEntity): string {
+    const gen = this.config.current.gen;
+    return TtsCacheService.keyOf({
+      engine,
       voice: voice.engineVoiceId,
       text,
       ...generationParams(request, gen),
@@ -249,26 +348,23 @@ export class TtsService {
       format: request.format,
       sampleRate: request.sampleRate,
     });
-    return { text, voice, cacheKey };
   }
 
-  /** Borrows the voice's engine and decides chunks and parameters. */
-  private plan(request: TtsRequest, resolved: Resolved): Plan {
-    const { text, voice, cacheKey } = resolved;
+  /** Borrows the candidate's engine and decides chunks and parameters; or why it cannot serve. */
+  private plan(
+    request: TtsRequest,
+    resolved: Resolved,
+    candidate: Candidate,
+  ): Plan | { unavailable: string } {
+    const { text } = resolved;
+    const { voice, cacheKey, engine } = candidate;
     const gen = this.config.current.gen;
-    const lease = this.engines.lease(voice.engine);
-    if ('unavailable' in lease) {
-      throw new AppError(
-        'ENGINE_UNAVAILABLE',
-        `Engine '${voice.engine}' cannot serve: ${lease.unavailable}.`,
-        { engine: voice.engine, reason: lease.unavailable },
-        { 'Retry-After': '30' },
-      );
-    }
+    const lease = this.engines.lease(engine);
+    if ('unavailable' in lease) return lease;
     const capabilities = lease.engine.capabilities();
     const supported = new Set<TtsParam>(capabilities.supportedParams);
     const ignoredParams: string[] = [];
-    if (request.model !== undefined && request.model !== voice.engine) ignoredParams.push('model');
+    if (request.model !== undefined && request.model !== resolved.voice.engine) ignoredParams.push('model');
     for (const { field, name, param } of PARAMS) {
       if (request[field] !== undefined && !supported.has(param)) ignoredParams.push(name);
     }
@@ -288,16 +384,58 @@ export class TtsService {
       chunks,
       base,
       cacheKey,
+      finalAudio: capabilities.finalAudio === true,
       meta: {
         voice: voice.friendlyName,
-        engine: voice.engine,
+        engine,
         contentType: contentTypeOf(request.format),
         format: request.format,
         sampleRate: outputSampleRate(request.format, capabilities.sampleRate, request.sampleRate),
         textLength: text.length,
         ignoredParams,
+        ...(engine !== resolved.voice.engine ? { fallbackFrom: resolved.voice.engine } : {}),
       },
     };
+  }
+
+  /**
+   * A failed engine of the chain, recorded so the next one may serve; rethrown (as the
+   * client's error) when no other engine should be tried: the client's input, a cancelled
+   * request, or a voice the voice's own engine no longer has. A stand-in engine missing its
+   * stand-in voice is only that engine's failure.
+   */
+  private fallbackFailure(error: unknown, candidate: Candidate, resolved: Resolved): EngineAttemptFailure {
+    if (!(error instanceof EngineError)) throw error;
+    const standIn = candidate.engine !== resolved.voice.engine;
+    if (!isEngineFault(error) && !(standIn && error.kind === 'voice_not_found')) {
+      throw this.appError(error, resolved.voice.friendlyName);
+    }
+    this.logger.warn(
+      { engine: candidate.engine, kind: error.kind, err: error.message },
+      'TTS engine cannot serve; trying the next engine of the fallback chain',
+    );
+    return { engine: candidate.engine, error };
+  }
+
+  /** No engine of the chain served: the one engine's own error, or 503 with every reason. */
+  private exhausted(failures: EngineAttemptFailure[], resolved: Resolved): AppError {
+    return engineChainExhausted(failures, {
+      ...ttsWording(resolved.voice.friendlyName),
+      label: 'text-to-speech',
+    });
+  }
+
+  private appError(error: unknown, voice: string): unknown {
+    return error instanceof EngineError ? appErrorForEngine(error, ttsWording(voice)) : error;
+  }
+
+  /** Analytics name the engine and voice that made the audio. */
+  private noteServedBy(candidate: Candidate): void {
+    const context = RequestContextStore.current();
+    if (context) {
+      context.engine = candidate.engine;
+      context.voice = candidate.voice.friendlyName;
+    }
   }
 
   /** Seconds of audio produced, for analytics (and, later, quota accounting). */
@@ -305,39 +443,15 @@ export class TtsService {
     const context = RequestContextStore.current();
     if (context) context.audioSeconds = Math.round(seconds * 1000) / 1000;
   }
+}
 
-  private mapEngineError(error: unknown, voice: string): unknown {
-    if (!(error instanceof EngineError)) return error;
-    if (error instanceof EngineBusyError) {
-      return new AppError(
-        'ENGINE_BUSY',
-        `Engine '${error.engineId}' is at its concurrency limit (resilience.bulkhead); try again shortly.`,
-        { engine: error.engineId },
-        { 'Retry-After': String(error.retryAfterSeconds) },
-      );
-    }
-    if (error instanceof CircuitOpenError) {
-      return new AppError(
-        'ENGINE_UNAVAILABLE',
-        `Engine '${error.engineId}' failed repeatedly; its circuit breaker is open.`,
-        { engine: error.engineId, reason: 'circuit breaker open' },
-        { 'Retry-After': String(Math.max(1, Math.ceil(error.retryAfterSeconds))) },
-      );
-    }
-    switch (error.kind) {
-      case 'voice_not_found':
-        return new AppError('VOICE_NOT_FOUND', `The engine no longer has voice '${voice}'.`, { voice });
-      case 'invalid_input':
-        return new AppError('VALIDATION_FAILED', `The engine refused the text: ${error.message}`);
-      case 'unavailable':
-        return new AppError('ENGINE_UNAVAILABLE', `Engine '${error.engineId}' is unavailable.`, undefined, {
-          'Retry-After': '30',
-        });
-      case 'aborted':
-        return new AppError('REQUEST_CANCELLED', 'The client cancelled the request.');
-      case 'transient':
-      case 'failed':
-        return new AppError('ENGINE_FAILED', `Engine '${error.engineId}' failed to synthesise the text.`);
-    }
-  }
+/** How synthesis failures read: an unknown voice is 404 VOICE_NOT_FOUND, refused text 400. */
+function ttsWording(voice: string): EngineErrorWording {
+  return {
+    task: 'synthesise the text',
+    invalidInput: (error) =>
+      error.kind === 'voice_not_found'
+        ? new AppError('VOICE_NOT_FOUND', `The engine no longer has voice '${voice}'.`, { voice })
+        : new AppError('VALIDATION_FAILED', `The engine refused the text: ${error.message}`),
+  };
 }

@@ -4,6 +4,7 @@ import { AppError } from '../common/app-error.js';
 import { ROOT_LOGGER } from '../common/injection-tokens.js';
 import { ConfigService } from '../config/config.service.js';
 import { TtsEngineRegistry } from '../engines/tts-engine-registry.js';
+import { pickStandInVoice } from './stand-in-voice.js';
 import type { VoiceEntity } from './voice.entity.js';
 import { type VoiceFilter, VoicesRepository } from './voices.repository.js';
 
@@ -61,6 +62,12 @@ export class VoicesService implements OnApplicationBootstrap {
       });
     }
     return voice;
+  }
+
+  /** The voice `engine` speaks a request for `voice` in when it stands in (see pickStandInVoice). */
+  async standIn(voice: VoiceEntity, engine: string): Promise<VoiceEntity | null> {
+    const voices = await this.voices.findActive({ engine });
+    return pickStandInVoice(voice, voices, this.config.current.gen.defaultVoice);
   }
 
   private async seedAll(): Promise<void> {
