@@ -139,7 +139,7 @@ export class TtsService {
   async synthesize(request: TtsRequest, signal: AbortSignal): Promise<TtsResult> {
     const resolved = await this.resolve(request);
     const failures: EngineAttemptFailure[] = [];
-    for await (const candidate of this.candidates(request, resolved)) {
+    for await (const candidate of this.candidates(request, resolved, failures)) {
       // The cache is consulted before the engine is touched: a cached answer needs no engine at all.
       const cached = await this.cache.get(candidate.cacheKey);
       if (cached) {
@@ -187,7 +187,7 @@ export class TtsService {
     }
     const resolved = await this.resolve(request);
     const failures: EngineAttemptFailure[] = [];
-    for await (const candidate of this.candidates(request, resolved)) {
+    for await (const candidate of this.candidates(request, resolved, failures)) {
       const plan = this.plan(request, resolved, candidate);
       if ('unavailable' in plan) {
         failures.push({ engine: candidate.engine, error: plan.unavailable });
@@ -320,15 +320,23 @@ export class TtsService {
   /**
    * The engines that may serve, in order: the voice's engine, then its `fallback:` chain
    * (not when `model` names the engine: the client asked for that one), each with the
-   * voice it would speak in. Stand-in voices are looked up only when they are reached.
+   * voice it would speak in. Stand-in voices are looked up only when they are reached; an
+   * engine without one is recorded in `failures` and passed over.
    */
-  private async *candidates(request: TtsRequest, resolved: Resolved): AsyncGenerator<Candidate> {
+  private async *candidates(
+    request: TtsRequest,
+    resolved: Resolved,
+    failures: EngineAttemptFailure[],
+  ): AsyncGenerator<Candidate> {
     const { voice } = resolved;
     const chain =
       request.model === voice.engine ? [] : fallbackChainOf(this.config.current.engines.tts, voice.engine);
     for (const engine of chain.length > 0 ? chain : [voice.engine]) {
       const spoken = engine === voice.engine ? voice : await this.voices.standIn(voice, engine);
-      if (!spoken) continue;
+      if (!spoken) {
+        failures.push({ engine, error: `it has no voice to stand in for '${voice.friendlyName}'` });
+        continue;
+      }
       yield { engine, voice: spoken, cacheKey: this.cacheKeyOf(request, resolved.text, engine, spoken) };
     }
   }
