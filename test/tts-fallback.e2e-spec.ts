@@ -369,32 +369,24 @@ describe('TTS engines with nowhere left to fall back to', () => {
     backup = await startFakeOpenAiSpeech();
     slow = await startFakeOpenAiSpeech();
     const noRetry = { max_attempts: 1 };
+    /** A remote engine that opens its breaker at the first failure and probes after `reopenSeconds`. */
+    const failFast = (id: string, server: FakeOpenAiSpeech, reopenSeconds: number) => ({
+      id,
+      type: 'openai',
+      options: { base_url: server.baseUrl, voices: ['nova'], language: 'en-us' },
+      resilience: {
+        timeout_seconds: 0.5,
+        retry: noRetry,
+        circuit_breaker: { failure_threshold: 1, timeout_seconds: reopenSeconds },
+      },
+    });
     t = await startTestGateway({
       config: {
         routers: { core: { tts: { cache: { enabled: false } } } },
         engines: {
           tts: [
-            {
-              id: 'primary',
-              type: 'openai',
-              options: { base_url: fake.baseUrl, voices: ['nova'], language: 'en-us' },
-              fallback: ['backup'],
-              resilience: {
-                timeout_seconds: 0.5,
-                retry: noRetry,
-                circuit_breaker: { failure_threshold: 1, timeout_seconds: 5 },
-              },
-            },
-            {
-              id: 'backup',
-              type: 'openai',
-              options: { base_url: backup.baseUrl, voices: ['nova'], language: 'en-us' },
-              resilience: {
-                timeout_seconds: 0.5,
-                retry: noRetry,
-                circuit_breaker: { failure_threshold: 1, timeout_seconds: 20 },
-              },
-            },
+            { ...failFast('primary', fake, 5), fallback: ['backup'] },
+            failFast('backup', backup, 20),
             {
               id: 'solo',
               type: 'openai',
