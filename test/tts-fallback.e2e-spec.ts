@@ -56,6 +56,7 @@ interface EngineMetrics {
   id: string;
   calls: number;
   failures: number;
+  aborts: number;
   retries: number;
   timeouts: number;
   rejections: { circuitOpen: number; bulkheadFull: number };
@@ -146,6 +147,7 @@ describe('TTS fallback from a failing remote engine to espeak-ng', () => {
   beforeEach(async () => {
     fake.fault = 'ok';
     fake.okBeforeFault = 0;
+    fake.faultsByText = {};
     await resetBreaker(t, 'primary');
   });
 
@@ -264,6 +266,19 @@ describe('TTS fallback from a failing remote engine to espeak-ng', () => {
       Math.abs((row.audio_seconds ?? 0) - served) < 0.002,
       `recorded ${row.audio_seconds} s, served ${served} s`,
     );
+  });
+
+  it('cancels the failed engine’s other chunks instead of letting them run to their timeout', async () => {
+    fake.faultsByText = { Failing: 'error500', Hanging: 'hang' };
+    const text = `${fresh('Failing: this chunk of the text gets a server error from the primary engine every time it is asked')} Hanging: this chunk of the text never gets an answer from the primary engine, however long it waits.`;
+    const answer = await speak(t, text);
+    assertServedByFallback(answer, 'one chunk failed, one hung');
+    const metrics = await waitFor(async () => {
+      const current = await metricsOf(t, 'primary');
+      return current.aborts >= 1 ? current : null;
+    }, 'the hanging chunk to be cancelled');
+    assert.equal(metrics.aborts, 1);
+    assert.equal(metrics.timeouts, 0, 'cancelled, not left to time out');
   });
 
   it('does not fall back on the client’s own mistakes', async () => {

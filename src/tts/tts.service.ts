@@ -278,16 +278,27 @@ export class TtsService {
     this.noteUsage(seconds);
   }
 
-  /** The plan's chunks from its engine, in order; engine errors leave as they are (EngineError). */
+  /**
+   * The plan's chunks from its engine, in order; engine errors leave as they are
+   * (EngineError). When one chunk fails (or the consumer stops early), the chunks still
+   * running are cancelled: the next engine of the chain takes over the whole text, and the
+   * failed engine's bulkhead slots are freed at once.
+   */
   private async *synthesizeChunks(plan: Plan, signal: AbortSignal): AsyncGenerator<AudioClip> {
     const concurrency = this.config.current.routers.core.tts.maxConcurrentChunks;
     const engine = plan.lease.engine;
-    yield* mapInOrder(
-      plan.chunks,
-      concurrency,
-      (text) => engine.synthesize({ ...plan.base, text }, signal),
-      signal,
-    );
+    const stop = new AbortController();
+    const chunkSignal = AbortSignal.any([signal, stop.signal]);
+    try {
+      yield* mapInOrder(
+        plan.chunks,
+        concurrency,
+        (text) => engine.synthesize({ ...plan.base, text }, chunkSignal),
+        chunkSignal,
+      );
+    } finally {
+      stop.abort();
+    }
     if (signal.aborted) throw new AppError('REQUEST_CANCELLED', 'The client cancelled the request.');
   }
 

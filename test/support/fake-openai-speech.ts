@@ -26,6 +26,8 @@ export interface FakeOpenAiSpeech {
   delayMs: number;
   /** This many speech requests are answered `ok` before `fault` applies (a failure mid-text). */
   okBeforeFault: number;
+  /** Inputs containing a key get its fault instead (one chunk of a text failing, another hanging). */
+  faultsByText: Record<string, SpeechFault>;
   /** POST /v1/audio/speech requests received, whatever the answer. */
   readonly speechRequests: number;
   close(): Promise<void>;
@@ -40,7 +42,12 @@ export interface FakeOpenAiSpeech {
  */
 export async function startFakeOpenAiSpeech(): Promise<FakeOpenAiSpeech> {
   let speechRequests = 0;
-  const state = { fault: 'ok' as SpeechFault, delayMs: 0, okBeforeFault: 0 };
+  const state = {
+    fault: 'ok' as SpeechFault,
+    delayMs: 0,
+    okBeforeFault: 0,
+    faultsByText: {} as Record<string, SpeechFault>,
+  };
   const handle = (req: IncomingMessage, res: ServerResponse, body: Buffer): void => {
     if (req.method === 'GET' && req.url === '/v1/models') {
       return sendJson(res, 200, {
@@ -54,13 +61,12 @@ export async function startFakeOpenAiSpeech(): Promise<FakeOpenAiSpeech> {
       });
     }
     speechRequests++;
-    const wav = (): Buffer => {
-      const { input } = JSON.parse(body.toString('utf8')) as { input?: unknown };
-      const length = typeof input === 'string' ? input.length : 0;
-      return encodeWav(sineTone(Math.max(0.2, length * SECONDS_PER_CHAR), RATE), RATE);
-    };
-    let fault = state.fault;
-    if (state.okBeforeFault > 0) {
+    const { input } = JSON.parse(body.toString('utf8')) as { input?: unknown };
+    const text = typeof input === 'string' ? input : '';
+    const wav = (): Buffer => encodeWav(sineTone(Math.max(0.2, text.length * SECONDS_PER_CHAR), RATE), RATE);
+    const byText = Object.entries(state.faultsByText).find(([key]) => text.includes(key))?.[1];
+    let fault = byText ?? state.fault;
+    if (byText === undefined && state.okBeforeFault > 0) {
       state.okBeforeFault--;
       fault = 'ok';
     }
@@ -132,6 +138,12 @@ export async function startFakeOpenAiSpeech(): Promise<FakeOpenAiSpeech> {
     },
     set okBeforeFault(value: number) {
       state.okBeforeFault = value;
+    },
+    get faultsByText() {
+      return state.faultsByText;
+    },
+    set faultsByText(value: Record<string, SpeechFault>) {
+      state.faultsByText = value;
     },
     get speechRequests() {
       return speechRequests;
