@@ -41,12 +41,13 @@ export interface FakeOpenAiSpeech {
  * request, and transport faults (hang, reset, slow stream).
  */
 export async function startFakeOpenAiSpeech(): Promise<FakeOpenAiSpeech> {
-  let speechRequests = 0;
+  // The settings tests change are read by the handler on every request.
   const state = {
     fault: 'ok' as SpeechFault,
     delayMs: 0,
     okBeforeFault: 0,
     faultsByText: {} as Record<string, SpeechFault>,
+    speechRequests: 0,
   };
   const handle = (req: IncomingMessage, res: ServerResponse, body: Buffer): void => {
     if (req.method === 'GET' && req.url === '/v1/models') {
@@ -60,7 +61,7 @@ export async function startFakeOpenAiSpeech(): Promise<FakeOpenAiSpeech> {
         error: { message: 'Unknown route', type: 'invalid_request_error', param: null, code: null },
       });
     }
-    speechRequests++;
+    state.speechRequests++;
     const { input } = JSON.parse(body.toString('utf8')) as { input?: unknown };
     const text = typeof input === 'string' ? input : '';
     const wav = (): Buffer => encodeWav(sineTone(Math.max(0.2, text.length * SECONDS_PER_CHAR), RATE), RATE);
@@ -118,36 +119,5 @@ export async function startFakeOpenAiSpeech(): Promise<FakeOpenAiSpeech> {
     }
   };
   const server = await startLocalHttpServer(handle);
-  return {
-    baseUrl: `${server.url}/v1`,
-    server,
-    get fault() {
-      return state.fault;
-    },
-    set fault(value: SpeechFault) {
-      state.fault = value;
-    },
-    get delayMs() {
-      return state.delayMs;
-    },
-    set delayMs(value: number) {
-      state.delayMs = value;
-    },
-    get okBeforeFault() {
-      return state.okBeforeFault;
-    },
-    set okBeforeFault(value: number) {
-      state.okBeforeFault = value;
-    },
-    get faultsByText() {
-      return state.faultsByText;
-    },
-    set faultsByText(value: Record<string, SpeechFault>) {
-      state.faultsByText = value;
-    },
-    get speechRequests() {
-      return speechRequests;
-    },
-    close: () => server.close(),
-  };
+  return Object.assign(state, { baseUrl: `${server.url}/v1`, server, close: () => server.close() });
 }
