@@ -501,3 +501,40 @@ describe('TTS engines with nowhere left to fall back to', () => {
     }
   });
 });
+
+describe('the TTS route’s default fallback chain', () => {
+  let fake: FakeOpenAiSpeech;
+  let t: TestGateway;
+  before(async () => {
+    fake = await startFakeOpenAiSpeech();
+    t = await startTestGateway({
+      config: {
+        features: { library_integration: true },
+        routers: { core: { tts: { fallback: ['espeak'] } } },
+        engines: {
+          tts: [
+            {
+              id: 'primary',
+              type: 'openai',
+              options: { base_url: fake.baseUrl, voices: ['nova'], language: 'en-us' },
+              resilience: { timeout_seconds: 0.5, retry: { max_attempts: 1 } },
+            },
+            { id: 'espeak', type: 'espeak', options: { backend: 'wasm', workers: 1 } },
+          ],
+        },
+      },
+    });
+    await waitForEngineVoices(t, 'primary');
+    await waitForEngineVoices(t, 'espeak');
+  });
+  after(async () => {
+    await t?.close();
+    await fake?.close();
+  });
+
+  it('serves a voice whose engine names no fallback of its own', async () => {
+    assert.equal((await speak(t, fresh('Route default, healthy'))).headers.get('x-engine'), 'primary');
+    fake.fault = 'error500';
+    assertServedByFallback(await speak(t, fresh('Route default, failing')), 'the route’s default chain');
+  });
+});

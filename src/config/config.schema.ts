@@ -65,6 +65,11 @@ export class TtsRouterConfig {
   @IsBoolean() enableStatistics = true;
   /** Chunks of one request synthesised at the same time. */
   @IsInt() @Min(1) @Max(16) maxConcurrentChunks = 2;
+  /**
+   * Engine ids tried, in order, for every voice after its own engine's `fallback:` chain
+   * (the route's default chain); see config/engine-fallback.ts.
+   */
+  @IsArray() @IsString({ each: true }) fallback: string[] = [];
   @ValidateNested() @Type(() => TtsCacheConfig) cache = new TtsCacheConfig();
 }
 

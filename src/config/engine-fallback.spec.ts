@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfig } from './config.loader.js';
-import { fallbackChainOf } from './engine-fallback.js';
+import { fallbackChainOf, ttsEngineChain } from './engine-fallback.js';
 
 function errorsOf(text: string): string[] {
   const result = parseConfig(text, {});
@@ -68,5 +68,32 @@ describe('engine fallback chains', () => {
       ),
     );
     assert.ok(errors.includes('engines.tts fallback chains loop: a → b → c → a'), errors.join('\n'));
+  });
+});
+
+describe('the TTS route’s default fallback chain', () => {
+  it('is tried after the engine’s own chain, each engine once', () => {
+    const result = parseConfig(
+      'routers:\n  core:\n    tts:\n      fallback: [c, b]\n' +
+        TTS(
+          '    - { id: a, type: openai, fallback: [b] }\n    - { id: b, type: openai }\n    - { id: c, type: espeak }\n',
+        ),
+      {},
+    );
+    assert.ok(result.ok, result.ok ? '' : result.errors.join('\n'));
+    assert.deepEqual(ttsEngineChain(result.config, 'a'), ['a', 'b', 'c']);
+    assert.deepEqual(ttsEngineChain(result.config, 'c'), ['c', 'b']);
+    assert.deepEqual(ttsEngineChain(result.config, 'gone'), []);
+  });
+
+  it('refuses ids that are not TTS engines and ids listed twice', () => {
+    const errors = errorsOf(
+      'routers:\n  core:\n    tts:\n      fallback: [b, nope, b]\n' + TTS('    - { id: b, type: espeak }\n'),
+    );
+    assert.ok(
+      errors.includes("routers.core.tts.fallback names 'nope', which engines.tts does not define"),
+      errors.join('\n'),
+    );
+    assert.ok(errors.includes("routers.core.tts.fallback lists 'b' twice"), errors.join('\n'));
   });
 });

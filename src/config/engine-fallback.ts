@@ -1,10 +1,22 @@
-import type { EngineEntryConfig, EnginesConfig } from './config.schema.js';
+import type { AppConfig, EngineEntryConfig, EnginesConfig } from './config.schema.js';
 
 /*
  * TTS fallback chains: an engine entry's `fallback: [ids]` names the engines that serve, in
  * that order, when it cannot. Chains are followed transitively (a: [b], b: [c] → a, b, c),
- * each engine at most once, so the order is predictable from config.yaml alone.
+ * each engine at most once, so the order is predictable from config.yaml alone. The TTS
+ * route's `routers.core.tts.fallback` is a default chain tried after the engine's own.
  */
+
+/** The engines to try for a voice of engine `id`: its own chain, then the route's default chain. */
+export function ttsEngineChain(config: AppConfig, id: string): string[] {
+  const entries = config.engines.tts;
+  const chain = fallbackChainOf(entries, id);
+  if (chain.length === 0) return chain;
+  for (const next of config.routers.core.tts.fallback.flatMap((route) => fallbackChainOf(entries, route))) {
+    if (!chain.includes(next)) chain.push(next);
+  }
+  return chain;
+}
 
 /**
  * The engines to try for a voice of engine `id`, in order: the engine itself, then its
@@ -62,6 +74,19 @@ export function fallbackErrors(engines: EnginesConfig): string[] {
   const cycle = findCycle(tts);
   if (cycle) errors.push(`engines.tts fallback chains loop: ${cycle.join(' → ')}`);
   return errors;
+}
+
+/** What is wrong with `routers.core.tts.fallback`: every id must be a TTS engine, listed once. */
+export function routeFallbackErrors(config: AppConfig): string[] {
+  const where = 'routers.core.tts.fallback';
+  const ids = config.routers.core.tts.fallback;
+  return ids.flatMap((id, index) => {
+    if (ids.indexOf(id) !== index) return [`${where} lists '${id}' twice`];
+    if (!config.engines.tts.some((entry) => entry.id === id)) {
+      return [`${where} names '${id}', which engines.tts does not define`];
+    }
+    return [];
+  });
 }
 
 /** A loop through `fallback:` links (self-links excluded: reported on their own), or null. */

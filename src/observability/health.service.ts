@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { BOOT_OPTIONS } from '../common/injection-tokens.js';
 import { ConfigService } from '../config/config.service.js';
 import { routerDisabledReason } from '../config/router-gate.guard.js';
-import { fallbackChainOf } from '../config/engine-fallback.js';
+import { ttsEngineChain } from '../config/engine-fallback.js';
 import type { EngineRegistry, EngineStatus, ManagedEngine } from '../engines/engine-registry.js';
 import { SttEngineRegistry } from '../engines/stt-engine-registry.js';
 import { TtsEngineRegistry } from '../engines/tts-engine-registry.js';
@@ -65,7 +65,7 @@ export class HealthService {
         };
     const [tts, stt] = await Promise.all([this.engines.statuses(), this.sttEngines.statuses()]);
     const weighed = [
-      ...weigh(this.engines, tts, (id) => fallbackChainOf(config.engines.tts, id).slice(1)),
+      ...weigh(this.engines, tts, (id) => ttsEngineChain(config, id).slice(1)),
       ...weigh(this.sttEngines, stt, (id) => stt.map((s) => s.id).filter((other) => other !== id)),
     ];
     const checks = {

@@ -5,7 +5,7 @@ import { ROOT_LOGGER } from '../common/injection-tokens.js';
 import { RequestContextStore } from '../common/request-context.js';
 import type { GenerationConfig } from '../config/config.schema.js';
 import { ConfigService } from '../config/config.service.js';
-import { fallbackChainOf } from '../config/engine-fallback.js';
+import { ttsEngineChain } from '../config/engine-fallback.js';
 import { AudioTranscoder } from '../audio/audio-transcoder.js';
 import {
   type OutputFormat,
@@ -329,8 +329,8 @@ export class TtsService {
   }
 
   /**
-   * The engines that may serve, in order: the voice's engine, then its `fallback:` chain
-   * (not when `model` names the engine: the client asked for that one), each with the
+   * The engines that may serve, in order: the voice's engine, then its `fallback:` chain,
+   * then the route's (not when `model` names the engine: the client asked for that one), each with the
    * voice it would speak in. Stand-in voices are looked up only when they are reached; an
    * engine without one is recorded in `failures` and passed over.
    */
@@ -340,8 +340,7 @@ export class TtsService {
     failures: EngineAttemptFailure[],
   ): AsyncGenerator<Candidate> {
     const { voice } = resolved;
-    const chain =
-      request.model === voice.engine ? [] : fallbackChainOf(this.config.current.engines.tts, voice.engine);
+    const chain = request.model === voice.engine ? [] : ttsEngineChain(this.config.current, voice.engine);
     for (const engine of chain.length > 0 ? chain : [voice.engine]) {
       const spoken = engine === voice.engine ? voice : await this.voices.standIn(voice, engine);
       if (!spoken) {
