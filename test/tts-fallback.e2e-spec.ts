@@ -113,32 +113,48 @@ async function analyticsRowOf(t: TestGateway, requestId: string): Promise<Analyt
   }, `the analytics row of ${requestId}`);
 }
 
+/**
+ * A gateway whose engines are `primary` (type openai, against `fake`, with `primary`'s extra
+ * keys) and espeak-ng, once both engines' voices are seeded.
+ */
+async function startPrimaryAndEspeak(
+  fake: FakeOpenAiSpeech,
+  primary: Record<string, unknown>,
+  config: Record<string, unknown>,
+): Promise<TestGateway> {
+  const t = await startTestGateway({
+    config: {
+      ...config,
+      features: { library_integration: true },
+      engines: {
+        tts: [
+          {
+            id: 'primary',
+            type: 'openai',
+            options: { base_url: fake.baseUrl, voices: ['nova'], language: 'en-us' },
+            ...primary,
+          },
+          { id: 'espeak', type: 'espeak', options: { backend: 'wasm', workers: 1 } },
+        ],
+      },
+    },
+  });
+  await waitForEngineVoices(t, 'primary');
+  await waitForEngineVoices(t, 'espeak');
+  return t;
+}
+
 describe('TTS fallback from a failing remote engine to espeak-ng', () => {
   let fake: FakeOpenAiSpeech;
   let t: TestGateway;
   before(async () => {
     fake = await startFakeOpenAiSpeech();
-    t = await startTestGateway({
-      config: {
-        features: { library_integration: true },
-        // OpenAI's voice names map to the primary's voice (the default map sends nova to espeak's en-us).
-        openai: { voice_map: { alloy: 'nova' } },
-        engines: {
-          tts: [
-            {
-              id: 'primary',
-              type: 'openai',
-              options: { base_url: fake.baseUrl, voices: ['nova'], language: 'en-us' },
-              fallback: ['espeak'],
-              resilience: PRIMARY_RESILIENCE,
-            },
-            { id: 'espeak', type: 'espeak', options: { backend: 'wasm', workers: 1 } },
-          ],
-        },
-      },
-    });
-    await waitForEngineVoices(t, 'primary');
-    await waitForEngineVoices(t, 'espeak');
+    t = await startPrimaryAndEspeak(
+      fake,
+      { fallback: ['espeak'], resilience: PRIMARY_RESILIENCE },
+      // OpenAI's voice names map to the primary's voice (the default map sends nova to espeak's en-us).
+      { openai: { voice_map: { alloy: 'nova' } } },
+    );
   });
   after(async () => {
     await t?.close();
@@ -507,25 +523,11 @@ describe('the TTS route’s default fallback chain', () => {
   let t: TestGateway;
   before(async () => {
     fake = await startFakeOpenAiSpeech();
-    t = await startTestGateway({
-      config: {
-        features: { library_integration: true },
-        routers: { core: { tts: { fallback: ['espeak'] } } },
-        engines: {
-          tts: [
-            {
-              id: 'primary',
-              type: 'openai',
-              options: { base_url: fake.baseUrl, voices: ['nova'], language: 'en-us' },
-              resilience: { timeout_seconds: 0.5, retry: { max_attempts: 1 } },
-            },
-            { id: 'espeak', type: 'espeak', options: { backend: 'wasm', workers: 1 } },
-          ],
-        },
-      },
-    });
-    await waitForEngineVoices(t, 'primary');
-    await waitForEngineVoices(t, 'espeak');
+    t = await startPrimaryAndEspeak(
+      fake,
+      { resilience: { timeout_seconds: 0.5, retry: { max_attempts: 1 } } },
+      { routers: { core: { tts: { fallback: ['espeak'] } } } },
+    );
   });
   after(async () => {
     await t?.close();
