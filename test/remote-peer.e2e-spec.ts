@@ -29,6 +29,9 @@ describe('an OpenAI-compatible engine pointing at another speech-gateway', () =>
                 model: 'tts-1',
                 voices: ['en-us', 'de'],
                 language: 'en',
+                // espeak-ng's rate, and the upstream's answers are finished audio: pass them through.
+                sample_rate: 22050,
+                final_audio: true,
               },
             },
           ],
@@ -76,6 +79,37 @@ describe('an OpenAI-compatible engine pointing at another speech-gateway', () =>
     assert.ok(
       Math.abs(remote.decodedSeconds - local.decodedSeconds) < 0.25 * local.decodedSeconds,
       `through the peer ${remote.decodedSeconds}s, directly ${local.decodedSeconds}s`,
+    );
+  });
+
+  it('returns the upstream’s audio byte for byte for the same request', async () => {
+    // One chunk, WAV at espeak's rate: the peer decodes the upstream's WAV losslessly and,
+    // its audio being final, encodes it untouched. The upstream's cache makes its answer to
+    // the same request repeatable (espeak-ng's output can differ by a few samples between runs).
+    const speech = {
+      model: 'tts-1',
+      input: 'The same bytes through two gateways.',
+      voice: 'en-us',
+      response_format: 'wav',
+    };
+    const post = (url: string) =>
+      fetch(`${url}/v1/audio/speech`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(speech),
+      });
+    const through = await post(gateway.url);
+    assert.equal(through.status, 200);
+    assert.equal(through.headers.get('x-engine'), 'peer');
+    const relayed = Buffer.from(await through.arrayBuffer());
+    const direct = await post(upstream.url);
+    assert.equal(direct.status, 200);
+    assert.equal(direct.headers.get('x-cache'), 'hit', 'the upstream answered the peer the same request');
+    const original = Buffer.from(await direct.arrayBuffer());
+    assert.ok(original.length > 1000);
+    assert.ok(
+      relayed.equals(original),
+      `${relayed.length} bytes through the peer, ${original.length} directly`,
     );
   });
 

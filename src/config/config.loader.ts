@@ -3,6 +3,7 @@ import { type ValidationError, validateSync } from 'class-validator';
 import * as yaml from 'js-yaml';
 import { keysToCamel, keysToSnake, snakePathOf } from './config-keys.js';
 import { AppConfig, PlanConfig } from './config.schema.js';
+import { fallbackErrors, routeFallbackErrors } from './engine-fallback.js';
 import { type AppliedOverride, applyEnvOverrides, type Environment } from './env-overrides.js';
 
 export type ConfigParseResult =
@@ -122,6 +123,7 @@ function crossFieldErrors(config: AppConfig): string[] {
       else seen.set(entry.id, kind);
     }
   }
+  errors.push(...fallbackErrors(config.engines), ...routeFallbackErrors(config));
   if (!config.database.url && config.database.schema !== 'public') {
     // The embedded database serves every connection from one session and ignores per-connection search_path.
     errors.push('database.schema other than public needs database.url (the embedded database uses public)');

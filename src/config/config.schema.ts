@@ -71,6 +71,11 @@ export class TtsRouterConfig {
   @IsBoolean() enableStatistics = true;
   /** Chunks of one request synthesised at the same time. */
   @IsInt() @Min(1) @Max(16) maxConcurrentChunks = 2;
+  /**
+   * Engine ids tried, in order, for every voice after its own engine's `fallback:` chain
+   * (the route's default chain); see config/engine-fallback.ts.
+   */
+  @IsArray() @IsString({ each: true }) fallback: string[] = [];
   @ValidateNested() @Type(() => TtsCacheConfig) cache = new TtsCacheConfig();
 }
 
@@ -260,6 +265,11 @@ export class EngineEntryConfig {
   @IsObject() options: Record<string, unknown> = {};
   /** This engine's own resilience knobs (timeout, retry, breaker, bulkhead) over the global ones. */
   @IsOptional() @ValidateNested() @Type(() => ResilienceOverrides) resilience?: ResilienceOverrides;
+  /**
+   * TTS only: engine ids that serve, in this order, when this engine cannot (breaker open,
+   * busy, unavailable or failing). Followed transitively; see config/engine-fallback.ts.
+   */
+  @IsOptional() @IsArray() @IsString({ each: true }) fallback?: string[];
 }
 
 export class EnginesConfig {

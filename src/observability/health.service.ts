@@ -3,18 +3,16 @@ import { DataSource } from 'typeorm';
 import { BOOT_OPTIONS } from '../common/injection-tokens.js';
 import { ConfigService } from '../config/config.service.js';
 import { routerDisabledReason } from '../config/router-gate.guard.js';
-import type { EngineStatus } from '../engines/engine-registry.js';
+import { ttsEngineChain } from '../config/engine-fallback.js';
+import type { EngineRegistry, EngineStatus, ManagedEngine } from '../engines/engine-registry.js';
 import { SttEngineRegistry } from '../engines/stt-engine-registry.js';
 import { TtsEngineRegistry } from '../engines/tts-engine-registry.js';
 import type { RouterName } from '../config/config.schema.js';
 import type { GatewayRuntimeInfo } from '../gateway-runtime-info.js';
 import { RateLimitStorage } from '../rate-limit/rate-limit.storage.js';
+import { breakersCheck, type CheckResult, enginesCheck, type WeighedEngine } from './engine-checks.js';
 
-export interface CheckResult {
-  status: 'up' | 'down';
-  latency_ms: number;
-  detail?: string;
-}
+export type { CheckResult } from './engine-checks.js';
 
 export interface HealthReport {
   status: 'healthy' | 'degraded' | 'unhealthy';
@@ -77,26 +75,22 @@ export class HealthService {
           detail: 'the last config.yaml edit was refused; see /config/validation',
         };
     const [tts, stt] = await Promise.all([this.engines.statuses(), this.sttEngines.statuses()]);
-    const unavailable = [...tts, ...stt].filter((engine) => !engine.available);
-    const enginesCheck: CheckResult =
-      unavailable.length === 0
-        ? { status: 'up', latency_ms: 0 }
-        : {
-            status: 'down',
-            latency_ms: 0,
-            detail: unavailable.map((engine) => `${engine.id}: ${engine.reason ?? 'unavailable'}`).join('; '),
-          };
+    const weighed = [
+      ...weigh(this.engines, tts, (id) => ttsEngineChain(config, id).slice(1)),
+      ...weigh(this.sttEngines, stt, (id) => stt.map((s) => s.id).filter((other) => other !== id)),
+    ];
     const rateLimitStore = this.rateLimitCheck();
     const checks: Record<string, CheckResult> = {
       database,
       config: configCheck,
-      engines: enginesCheck,
+      engines: enginesCheck(weighed),
+      circuit_breakers: breakersCheck(weighed),
       ...(rateLimitStore ? { rate_limit_store: rateLimitStore } : {}),
     };
     const status =
       database.status === 'down'
         ? 'unhealthy'
-        : Object.values(checks).some((check) => check.status === 'down')
+        : Object.values(checks).some((check) => check.status !== 'up')
           ? 'degraded'
           : 'healthy';
     const report: HealthReport = {
@@ -155,4 +149,18 @@ export class HealthService {
       clearTimeout(timer);
     }
   }
+}
+
+/** Each engine's status with its breaker state and the engines that stand in for it. */
+function weigh<T extends ManagedEngine>(
+  registry: EngineRegistry<T>,
+  statuses: EngineStatus[],
+  fallbacksOf: (id: string) => string[],
+): WeighedEngine[] {
+  const breakers = new Map(registry.resilienceStats().map(({ id, stats }) => [id, stats.breaker.state]));
+  return statuses.map((status) => ({
+    status,
+    breaker: breakers.get(status.id) ?? null,
+    fallbacks: fallbacksOf(status.id),
+  }));
 }

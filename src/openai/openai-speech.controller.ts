@@ -7,6 +7,7 @@ import { ConfigService } from '../config/config.service.js';
 import { RequireScope } from '../accounts/auth/access.decorator.js';
 import { RouterGate } from '../config/router-gate.decorator.js';
 import { abortWhenClientLeaves } from '../tts/client-abort.js';
+import { setServedByHeaders } from '../tts/tts-response.js';
 import { TtsService } from '../tts/tts.service.js';
 import { VoicesService } from '../tts/voices.service.js';
 import { CreateSpeechDto } from './dto/create-speech.dto.js';
@@ -59,12 +60,12 @@ export class OpenAiSpeechController {
     } as const;
     if (body.stream_format === 'sse') {
       const stream = await this.tts.synthesizeStream({ ...request, format: 'pcm' }, signal);
+      setServedByHeaders(res, stream);
       res.setHeader('Cache-Control', 'no-cache');
       return new StreamableFile(Readable.from(sseEvents(stream.body)), { type: 'text/event-stream' });
     }
     const result = await this.tts.synthesize(request, signal);
-    res.setHeader('X-Voice-Used', result.voice);
-    res.setHeader('X-Engine', result.engine);
+    setServedByHeaders(res, result);
     res.setHeader('X-Cache', result.cache);
     const ignored = body.instructions ? [...result.ignoredParams, 'instructions'] : result.ignoredParams;
     if (ignored.length > 0) res.setHeader('X-Ignored-Params', ignored.join(', '));

@@ -10,7 +10,8 @@ import { BOOT_OPTIONS, ROOT_LOGGER } from '../common/injection-tokens.js';
 import { RequestContextStore } from '../common/request-context.js';
 import { ConfigService } from '../config/config.service.js';
 import { appErrorForEngine } from '../engines/engine-app-error.js';
-import { EngineError } from '../engines/ports/engine-error.js';
+import { type EngineAttemptFailure, engineChainExhausted } from '../engines/engine-chain-failure.js';
+import { EngineError, isEngineFault } from '../engines/ports/engine-error.js';
 import type { SttEngine, SttParam, TranscribeOptions, Transcript } from '../engines/ports/stt-engine.js';
 import { SttEngineRegistry } from '../engines/stt-engine-registry.js';
 import type { GatewayRuntimeInfo } from '../gateway-runtime-info.js';
@@ -112,7 +113,7 @@ export class SttService {
   ): Promise<SttOutcome> {
     const chain = this.engineChain(options.model);
     const decoded = new Map<number, DecodedAudio>();
-    const failures: Array<{ engine: string; error: EngineError | string }> = [];
+    const failures: EngineAttemptFailure[] = [];
     const unsupportedLanguage: string[] = [];
     for (const id of chain) {
       const lease = this.engines.lease(id);
@@ -149,7 +150,7 @@ export class SttService {
         return { options, transcript, engine: id, audioType, ignoredParams: ignoredParams(engine, options) };
       } catch (error) {
         if (!(error instanceof EngineError)) throw error; // quota, plan gates, rate limits: the client's
-        if (error.kind === 'invalid_input' || error.kind === 'voice_not_found' || error.kind === 'aborted') {
+        if (!isEngineFault(error)) {
           throw appErrorForEngine(error, { task: 'transcribe the audio', invalidInput: invalidInputError });
         }
         this.logger.warn(
@@ -168,7 +169,7 @@ export class SttService {
         { language: options.language },
       );
     }
-    throw this.exhausted(failures, options.model);
+    throw engineChainExhausted(failures, { label: 'speech-to-text', task: 'transcribe the audio' });
   }
 
   private async decode(
@@ -218,28 +219,6 @@ export class SttService {
       });
     }
     return [model];
-  }
-
-  /** One engine tried: its own error. Several: 503 with each engine's reason. */
-  private exhausted(
-    failures: Array<{ engine: string; error: EngineError | string }>,
-    model?: string,
-  ): AppError {
-    const only = failures.length === 1 ? failures[0] : undefined;
-    if (only && only.error instanceof EngineError)
-      return appErrorForEngine(only.error, { task: 'transcribe the audio' });
-    const reasons = failures.map(({ engine, error }) => ({
-      engine,
-      reason: typeof error === 'string' ? error : error.message,
-    }));
-    return new AppError(
-      'ENGINE_UNAVAILABLE',
-      model && !this.isGenericModel(model)
-        ? `Engine '${model}' cannot transcribe now: ${reasons[0]?.reason ?? 'unavailable'}.`
-        : `No speech-to-text engine can transcribe now (${reasons.map((r) => `${r.engine}: ${r.reason}`).join('; ')}).`,
-      { engines: reasons },
-      { 'Retry-After': '30' },
-    );
   }
 }
 

@@ -18,12 +18,20 @@ export interface TtsJsonAnswer {
   ignored_params: string[];
   /** Quota seconds left after this request (null when the request is not metered). */
   remaining_quota: number | null;
+  /** The voice's own engine, when it could not serve and `engine` stood in. */
+  fallback_from?: string;
   words?: Array<{ word: string; start: number; end: number }>;
 }
 
-function setCommonHeaders(res: Response, meta: TtsResultMeta): void {
+/** Which engine and voice made the audio, and which engine it stood in for. */
+export function setServedByHeaders(res: Response, meta: TtsResultMeta): void {
   res.setHeader('X-Voice-Used', meta.voice);
   res.setHeader('X-Engine', meta.engine);
+  if (meta.fallbackFrom) res.setHeader('X-Fallback-From', meta.fallbackFrom);
+}
+
+function setCommonHeaders(res: Response, meta: TtsResultMeta): void {
+  setServedByHeaders(res, meta);
   res.setHeader('X-Sample-Rate', String(meta.sampleRate));
   res.setHeader('X-Text-Length', String(meta.textLength));
   if (meta.ignoredParams.length > 0) res.setHeader('X-Ignored-Params', meta.ignoredParams.join(', '));
@@ -44,6 +52,7 @@ export function streamAnswer(res: Response, stream: TtsStream): StreamableFile {
 }
 
 export function jsonAnswer(res: Response, result: TtsResult): Enveloped<TtsJsonAnswer> {
+  setServedByHeaders(res, result);
   res.setHeader('X-Cache', result.cache);
   if (result.ignoredParams.length > 0) res.setHeader('X-Ignored-Params', result.ignoredParams.join(', '));
   return new Enveloped(
@@ -59,6 +68,7 @@ export function jsonAnswer(res: Response, result: TtsResult): Enveloped<TtsJsonA
       cache: result.cache,
       ignored_params: result.ignoredParams,
       remaining_quota: result.quotaRemainingSeconds ?? null,
+      ...(result.fallbackFrom ? { fallback_from: result.fallbackFrom } : {}),
       ...(result.words ? { words: result.words } : {}),
     },
     'Speech synthesised.',

@@ -1,9 +1,12 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
 import { type MeteredCall, type MeteredCallSpec, MeteringService } from '../accounts/metering.service.js';
 import { AppError } from '../common/app-error.js';
+import { ROOT_LOGGER } from '../common/injection-tokens.js';
 import { RequestContextStore } from '../common/request-context.js';
 import type { GenerationConfig } from '../config/config.schema.js';
 import { ConfigService } from '../config/config.service.js';
+import { ttsEngineChain } from '../config/engine-fallback.js';
 import { AudioTranscoder } from '../audio/audio-transcoder.js';
 import {
   type OutputFormat,
@@ -15,8 +18,9 @@ import { joinClips, prepareStreamChunk } from '../audio/clip-joiner.js';
 import type { EngineLease } from '../engines/engine-registry.js';
 import { TtsEngineRegistry } from '../engines/tts-engine-registry.js';
 import { type AudioClip, clipDurationSeconds, type WordTiming } from '../engines/ports/audio-clip.js';
-import { EngineError } from '../engines/ports/engine-error.js';
-import { CircuitOpenError, EngineBusyError } from '../engines/resilience/resilience-errors.js';
+import { appErrorForEngine, type EngineErrorWording } from '../engines/engine-app-error.js';
+import { type EngineAttemptFailure, engineChainExhausted } from '../engines/engine-chain-failure.js';
+import { EngineError, isEngineFault } from '../engines/ports/engine-error.js';
 import type { SynthesisRequest, TtsEngine, TtsParam } from '../engines/ports/tts-engine.js';
 import { mapInOrder } from './ordered-pool.js';
 import { splitIntoChunks } from './text-chunker.js';
@@ -52,6 +56,8 @@ export interface TtsResultMeta {
   textLength: number;
   /** Request parameters the engine does not support (sent back in X-Ignored-Params). */
   ignoredParams: string[];
+  /** The voice's own engine, when it could not serve and `engine` stood in (X-Fallback-From). */
+  fallbackFrom?: string;
 }
 
 export interface TtsResult extends TtsResultMeta {
@@ -96,6 +102,13 @@ function generationParams(request: TtsRequest, gen: GenerationConfig) {
 
 interface Resolved {
   text: string;
+  /** The voice as the request named it. */
+  voice: VoiceEntity;
+}
+
+/** One engine of the voice's fallback chain, the voice it speaks in and the cache key of its answer. */
+interface Candidate {
+  engine: string;
   voice: VoiceEntity;
   cacheKey: string;
 }
@@ -108,13 +121,16 @@ interface Plan {
   base: Omit<SynthesisRequest, 'text'>;
   meta: TtsResultMeta;
   cacheKey: string;
+  /** The engine's clips are finished audio: a one-chunk answer is encoded untouched. */
+  finalAudio: boolean;
 }
 
 /**
  * Text in, audio out: resolves the voice to an engine, splits long text at sentence and
  * clause boundaries, synthesises chunks with bounded concurrency, joins them seamlessly
  * and hands the PCM to the audio module for encoding. Identical requests come from the
- * cache without touching the engine.
+ * cache without touching the engine. When the voice's engine cannot serve (breaker open,
+ * busy, unavailable, failing) the engines of its `fallback:` chain are tried in order.
  */
 @Injectable()
 export class TtsService {
@@ -124,81 +140,89 @@ export class TtsService {
     private readonly voices: VoicesService,
     private readonly cache: TtsCacheService,
     private readonly transcoder: AudioTranscoder,
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
     private readonly metering: MeteringService,
   ) {}
 
+  /**
+   * Metering: the quota is reserved once, when the first engine is about to run, and
+   * charged the seconds of the audio that is returned (whichever engine of the chain made
+   * it); a cached answer is charged its exact length. Every failure releases the
+   * reservation: nothing is charged for failed attempts or a failed request.
+   */
   async synthesize(request: TtsRequest, signal: AbortSignal): Promise<TtsResult> {
     const resolved = await this.resolve(request);
-    // The cache is consulted before the engine is touched: a cached answer needs no engine at all.
-    const cached = await this.cache.get(resolved.cacheKey);
-    if (cached) {
-      // Cached audio is charged like fresh audio (the client receives the same seconds), and
-      // its length is known, so exactly that is reserved.
-      const seconds = cached.meta.durationSeconds;
-      const quotaRemainingSeconds = await this.metering.charge(this.meterSpec(request, resolved, seconds));
-      this.noteUsage(seconds);
-      return {
-        ...cached.meta.result,
-        audio: cached.audio,
-        durationSeconds: seconds,
-        words: cached.meta.words,
-        cache: 'hit',
-        quotaRemainingSeconds,
-      };
-    }
-    const call = await this.metering.begin(this.meterSpec(request, resolved));
-    const plan = await this.planOrFail(request, resolved, call);
+    const failures: EngineAttemptFailure[] = [];
+    let call: MeteredCall | undefined;
     try {
-      const clips: AudioClip[] = [];
-      for await (const clip of this.synthesizeChunks(plan, signal)) clips.push(clip);
-      const joined = joinClips(clips);
-      const audio = await this.transcoder.encode(
-        joined,
-        plan.meta.format,
-        { sampleRate: request.sampleRate },
-        signal,
-      );
-      const durationSeconds = clipDurationSeconds(joined);
-      const words = request.timestamps ? joined.words : undefined;
-      await this.cache.put(plan.cacheKey, audio, { result: plan.meta, durationSeconds, words });
-      const quotaRemainingSeconds = await call.commit(durationSeconds);
-      this.noteUsage(durationSeconds);
-      return { ...plan.meta, audio, durationSeconds, words, cache: 'miss', quotaRemainingSeconds };
+      for await (const candidate of this.candidates(request, resolved, failures)) {
+        // The cache is consulted before the engine is touched: a cached answer needs no engine at all.
+        const cached = await this.cache.get(candidate.cacheKey);
+        if (cached) {
+          const seconds = cached.meta.durationSeconds;
+          const quotaRemainingSeconds = call
+            ? await call.commit(seconds)
+            : await this.metering.charge(this.meterSpec(request, resolved, candidate, seconds));
+          this.noteServedBy(candidate);
+          this.noteUsage(seconds);
+          return {
+            ...cached.meta.result,
+            audio: cached.audio,
+            durationSeconds: seconds,
+            words: cached.meta.words,
+            cache: 'hit',
+            quotaRemainingSeconds,
+          };
+        }
+        const plan = this.plan(request, resolved, candidate);
+        if ('unavailable' in plan) {
+          failures.push({ engine: candidate.engine, error: plan.unavailable });
+          continue;
+        }
+        try {
+          call ??= await this.metering.begin(this.meterSpec(request, resolved, candidate));
+          const result = await this.synthesizeWith(plan, request, signal);
+          const quotaRemainingSeconds = await call.commit(result.durationSeconds);
+          this.noteServedBy(candidate);
+          return { ...result, quotaRemainingSeconds };
+        } catch (error) {
+          failures.push(this.fallbackFailure(error, candidate, resolved));
+        } finally {
+          plan.lease.release();
+        }
+      }
+      throw this.exhausted(failures, resolved);
     } catch (error) {
-      await call.fail(error);
+      await call?.fail(error);
       throw error;
-    } finally {
-      plan.lease.release();
     }
   }
 
   /** What metering records and the plan must allow; the estimate is from the text unless known. */
-  private meterSpec(request: TtsRequest, resolved: Resolved, knownSeconds?: number): MeteredCallSpec {
+  private meterSpec(
+    request: TtsRequest,
+    resolved: Resolved,
+    candidate: Candidate,
+    knownSeconds?: number,
+  ): MeteredCallSpec {
     const settings = this.config.current;
     const speed = request.speed ?? settings.gen.defaultSpeedFactor;
     return {
       estimateSeconds:
         knownSeconds ?? resolved.text.length / settings.rateLimits.ttsEstimateCharsPerSecond / speed,
-      uses: { engine: resolved.voice.engine, textLength: resolved.text.length },
-      voice: resolved.voice.friendlyName,
-      engine: resolved.voice.engine,
+      uses: { engine: candidate.engine, textLength: resolved.text.length },
+      voice: candidate.voice.friendlyName,
+      engine: candidate.engine,
       model: request.model,
       textLength: resolved.text.length,
     };
   }
 
-  private async planOrFail(request: TtsRequest, resolved: Resolved, call: MeteredCall): Promise<Plan> {
-    try {
-      return this.plan(request, resolved);
-    } catch (error) {
-      await call.fail(error);
-      throw error;
-    }
-  }
-
   /**
    * Audio as chunks finish: the first bytes leave while later chunks are still being
-   * synthesised. The engine is held until the stream ends or the client goes away.
+   * synthesised. The engine is held until the stream ends or the client goes away. Fallback
+   * happens before the first byte only: the first chunk is synthesised before the answer
+   * starts, and an engine failing after that ends the stream (its audio is already out).
    */
   async synthesizeStream(request: TtsRequest, signal: AbortSignal): Promise<TtsStream> {
     if (!STREAMABLE_FORMATS.includes(request.format)) {
@@ -209,11 +233,88 @@ export class TtsService {
       );
     }
     const resolved = await this.resolve(request);
-    const spec = this.meterSpec(request, resolved);
-    const call = await this.metering.begin({ ...spec, uses: { ...spec.uses, streaming: true } });
-    const plan = await this.planOrFail(request, resolved, call);
-    const produced = { seconds: 0 };
+    const failures: EngineAttemptFailure[] = [];
+    let call: MeteredCall | undefined;
+    try {
+      for await (const candidate of this.candidates(request, resolved, failures)) {
+        const plan = this.plan(request, resolved, candidate);
+        if ('unavailable' in plan) {
+          failures.push({ engine: candidate.engine, error: plan.unavailable });
+          continue;
+        }
+        const produced = { seconds: 0 };
+        let clips: AsyncGenerator<AudioClip>;
+        try {
+          if (!call) {
+            const spec = this.meterSpec(request, resolved, candidate);
+            call = await this.metering.begin({ ...spec, uses: { ...spec.uses, streaming: true } });
+          }
+          clips = await this.startStream(plan, signal, produced);
+        } catch (error) {
+          plan.lease.release();
+          failures.push(this.fallbackFailure(error, candidate, resolved));
+          continue;
+        }
+        this.noteServedBy(candidate);
+        return { ...plan.meta, body: this.encodedStream(plan, request, clips, signal, call, produced) };
+      }
+      throw this.exhausted(failures, resolved);
+    } catch (error) {
+      await call?.fail(error);
+      throw error;
+    }
+  }
+
+  /** The whole answer from one engine, encoded and cached under that engine's key. */
+  private async synthesizeWith(plan: Plan, request: TtsRequest, signal: AbortSignal): Promise<TtsResult> {
+    const clips: AudioClip[] = [];
+    for await (const clip of this.synthesizeChunks(plan, signal)) clips.push(clip);
+    // Final audio (another gateway's finished answer) made in one call is passed through untouched.
+    const joined = plan.finalAudio && clips.length === 1 && clips[0] ? clips[0] : joinClips(clips);
+    const audio = await this.transcoder.encode(
+      joined,
+      plan.meta.format,
+      { sampleRate: request.sampleRate },
+      signal,
+    );
+    const durationSeconds = clipDurationSeconds(joined);
+    const words = request.timestamps ? joined.words : undefined;
+    await this.cache.put(plan.cacheKey, audio, { result: plan.meta, durationSeconds, words });
+    this.noteUsage(durationSeconds);
+    return { ...plan.meta, audio, durationSeconds, words, cache: 'miss' };
+  }
+
+  /**
+   * The stream's clips once the first one exists (so an engine that cannot even start is
+   * replaced by the next); engine errors after it leave as AppErrors.
+   */
+  private async startStream(
+    plan: Plan,
+    signal: AbortSignal,
+    produced: { seconds: number },
+  ): Promise<AsyncGenerator<AudioClip>> {
     const clips = this.streamChunks(plan, signal, produced);
+    const first = await clips.next();
+    const toAppError = (error: unknown): unknown => this.appError(error, plan.voice.friendlyName);
+    return (async function* started(): AsyncGenerator<AudioClip> {
+      try {
+        if (!first.done) yield first.value;
+        yield* clips;
+      } catch (error) {
+        throw toAppError(error);
+      }
+    })();
+  }
+
+  /** The encoded stream; the quota is charged what was streamed once it completes, nothing if it fails or the client leaves. */
+  private encodedStream(
+    plan: Plan,
+    request: TtsRequest,
+    clips: AsyncGenerator<AudioClip>,
+    signal: AbortSignal,
+    call: MeteredCall,
+    produced: { seconds: number },
+  ): AsyncGenerator<Buffer> {
     const encoded = this.transcoder.encodeStream(
       clips,
       plan.meta.format,
@@ -221,7 +322,7 @@ export class TtsService {
       signal,
     );
     const release = () => plan.lease.release();
-    async function* body(): AsyncGenerator<Buffer> {
+    return (async function* body(): AsyncGenerator<Buffer> {
       let outcome: 'done' | 'failed' | 'open' = 'open';
       try {
         yield* encoded;
@@ -236,8 +337,7 @@ export class TtsService {
         if (outcome === 'open') await call.fail(cancelled());
         release();
       }
-    }
-    return { ...plan.meta, body: body() };
+    })();
   }
 
   private async *streamChunks(
@@ -255,18 +355,26 @@ export class TtsService {
     this.noteUsage(produced.seconds);
   }
 
+  /**
+   * The plan's chunks from its engine, in order; engine errors leave as they are
+   * (EngineError). When one chunk fails (or the consumer stops early), the chunks still
+   * running are cancelled: the next engine of the chain takes over the whole text, and the
+   * failed engine's bulkhead slots are freed at once.
+   */
   private async *synthesizeChunks(plan: Plan, signal: AbortSignal): AsyncGenerator<AudioClip> {
     const concurrency = this.config.current.routers.core.tts.maxConcurrentChunks;
     const engine = plan.lease.engine;
+    const stop = new AbortController();
+    const chunkSignal = AbortSignal.any([signal, stop.signal]);
     try {
       yield* mapInOrder(
         plan.chunks,
         concurrency,
-        (text) => engine.synthesize({ ...plan.base, text }, signal),
-        signal,
+        (text) => engine.synthesize({ ...plan.base, text }, chunkSignal),
+        chunkSignal,
       );
-    } catch (error) {
-      throw this.mapEngineError(error, plan.voice.friendlyName);
+    } finally {
+      stop.abort();
     }
     if (signal.aborted) throw new AppError('REQUEST_CANCELLED', 'The client cancelled the request.');
   }
@@ -294,9 +402,37 @@ export class TtsService {
         },
       );
     }
-    const gen = settings.gen;
-    const cacheKey = TtsCacheService.keyOf({
-      engine: voice.engine,
+    return { text, voice };
+  }
+
+  /**
+   * The engines that may serve, in order: the voice's engine, then its `fallback:` chain,
+   * then the route's (not when `model` names the engine: the client asked for that one), each with the
+   * voice it would speak in. Stand-in voices are looked up only when they are reached; an
+   * engine without one is recorded in `failures` and passed over.
+   */
+  private async *candidates(
+    request: TtsRequest,
+    resolved: Resolved,
+    failures: EngineAttemptFailure[],
+  ): AsyncGenerator<Candidate> {
+    const { voice } = resolved;
+    const chain = request.model === voice.engine ? [] : ttsEngineChain(this.config.current, voice.engine);
+    for (const engine of chain.length > 0 ? chain : [voice.engine]) {
+      const spoken = engine === voice.engine ? voice : await this.voices.standIn(voice, engine);
+      if (!spoken) {
+        failures.push({ engine, error: `it has no voice to stand in for '${voice.friendlyName}'` });
+        continue;
+      }
+      yield { engine, voice: spoken, cacheKey: this.cacheKeyOf(request, resolved.text, engine, spoken) };
+    }
+  }
+
+  /** Everything that decides the audio, including the engine and voice that make it. */
+  private cacheKeyOf(request: TtsRequest, text: string, engine: string, voice: VoiceEntity): string {
+    const gen = this.config.current.gen;
+    return TtsCacheService.keyOf({
+      engine,
       voice: voice.engineVoiceId,
       text,
       ...generationParams(request, gen),
@@ -307,26 +443,23 @@ export class TtsService {
       format: request.format,
       sampleRate: request.sampleRate,
     });
-    return { text, voice, cacheKey };
   }
 
-  /** Borrows the voice's engine and decides chunks and parameters. */
-  private plan(request: TtsRequest, resolved: Resolved): Plan {
-    const { text, voice, cacheKey } = resolved;
+  /** Borrows the candidate's engine and decides chunks and parameters; or why it cannot serve. */
+  private plan(
+    request: TtsRequest,
+    resolved: Resolved,
+    candidate: Candidate,
+  ): Plan | { unavailable: string } {
+    const { text } = resolved;
+    const { voice, cacheKey, engine } = candidate;
     const gen = this.config.current.gen;
-    const lease = this.engines.lease(voice.engine);
-    if ('unavailable' in lease) {
-      throw new AppError(
-        'ENGINE_UNAVAILABLE',
-        `Engine '${voice.engine}' cannot serve: ${lease.unavailable}.`,
-        { engine: voice.engine, reason: lease.unavailable },
-        { 'Retry-After': '30' },
-      );
-    }
+    const lease = this.engines.lease(engine);
+    if ('unavailable' in lease) return lease;
     const capabilities = lease.engine.capabilities();
     const supported = new Set<TtsParam>(capabilities.supportedParams);
     const ignoredParams: string[] = [];
-    if (request.model !== undefined && request.model !== voice.engine) ignoredParams.push('model');
+    if (request.model !== undefined && request.model !== resolved.voice.engine) ignoredParams.push('model');
     for (const { field, name, param } of PARAMS) {
       if (request[field] !== undefined && !supported.has(param)) ignoredParams.push(name);
     }
@@ -346,56 +479,74 @@ export class TtsService {
       chunks,
       base,
       cacheKey,
+      finalAudio: capabilities.finalAudio === true,
       meta: {
         voice: voice.friendlyName,
-        engine: voice.engine,
+        engine,
         contentType: contentTypeOf(request.format),
         format: request.format,
         sampleRate: outputSampleRate(request.format, capabilities.sampleRate, request.sampleRate),
         textLength: text.length,
         ignoredParams,
+        ...(engine !== resolved.voice.engine ? { fallbackFrom: resolved.voice.engine } : {}),
       },
     };
   }
 
-  /** Seconds of audio produced, for analytics. */
+  /**
+   * A failed engine of the chain, recorded so the next one may serve; rethrown (as the
+   * client's error) when no other engine should be tried: the client's input, a cancelled
+   * request, or a voice the voice's own engine no longer has. A stand-in engine missing its
+   * stand-in voice is only that engine's failure.
+   */
+  private fallbackFailure(error: unknown, candidate: Candidate, resolved: Resolved): EngineAttemptFailure {
+    if (!(error instanceof EngineError)) throw error;
+    const standIn = candidate.engine !== resolved.voice.engine;
+    if (!isEngineFault(error) && !(standIn && error.kind === 'voice_not_found')) {
+      throw this.appError(error, resolved.voice.friendlyName);
+    }
+    this.logger.warn(
+      { engine: candidate.engine, kind: error.kind, err: error.message },
+      'TTS engine cannot serve; trying the next engine of the fallback chain',
+    );
+    return { engine: candidate.engine, error };
+  }
+
+  /** No engine of the chain served: the one engine's own error, or 503 with every reason. */
+  private exhausted(failures: EngineAttemptFailure[], resolved: Resolved): AppError {
+    return engineChainExhausted(failures, {
+      ...ttsWording(resolved.voice.friendlyName),
+      label: 'text-to-speech',
+    });
+  }
+
+  private appError(error: unknown, voice: string): unknown {
+    return error instanceof EngineError ? appErrorForEngine(error, ttsWording(voice)) : error;
+  }
+
+  /** Analytics name the engine and voice that made the audio. */
+  private noteServedBy(candidate: Candidate): void {
+    const context = RequestContextStore.current();
+    if (context) {
+      context.engine = candidate.engine;
+      context.voice = candidate.voice.friendlyName;
+    }
+  }
+
+  /** Seconds of audio produced, for analytics (and, later, quota accounting). */
   private noteUsage(seconds: number): void {
     const context = RequestContextStore.current();
     if (context) context.audioSeconds = Math.round(seconds * 1000) / 1000;
   }
+}
 
-  private mapEngineError(error: unknown, voice: string): unknown {
-    if (!(error instanceof EngineError)) return error;
-    if (error instanceof EngineBusyError) {
-      return new AppError(
-        'ENGINE_BUSY',
-        `Engine '${error.engineId}' is at its concurrency limit (resilience.bulkhead); try again shortly.`,
-        { engine: error.engineId },
-        { 'Retry-After': String(error.retryAfterSeconds) },
-      );
-    }
-    if (error instanceof CircuitOpenError) {
-      return new AppError(
-        'ENGINE_UNAVAILABLE',
-        `Engine '${error.engineId}' failed repeatedly; its circuit breaker is open.`,
-        { engine: error.engineId, reason: 'circuit breaker open' },
-        { 'Retry-After': String(Math.max(1, Math.ceil(error.retryAfterSeconds))) },
-      );
-    }
-    switch (error.kind) {
-      case 'voice_not_found':
-        return new AppError('VOICE_NOT_FOUND', `The engine no longer has voice '${voice}'.`, { voice });
-      case 'invalid_input':
-        return new AppError('VALIDATION_FAILED', `The engine refused the text: ${error.message}`);
-      case 'unavailable':
-        return new AppError('ENGINE_UNAVAILABLE', `Engine '${error.engineId}' is unavailable.`, undefined, {
-          'Retry-After': '30',
-        });
-      case 'aborted':
-        return new AppError('REQUEST_CANCELLED', 'The client cancelled the request.');
-      case 'transient':
-      case 'failed':
-        return new AppError('ENGINE_FAILED', `Engine '${error.engineId}' failed to synthesise the text.`);
-    }
-  }
+/** How synthesis failures read: an unknown voice is 404 VOICE_NOT_FOUND, refused text 400. */
+function ttsWording(voice: string): EngineErrorWording {
+  return {
+    task: 'synthesise the text',
+    invalidInput: (error) =>
+      error.kind === 'voice_not_found'
+        ? new AppError('VOICE_NOT_FOUND', `The engine no longer has voice '${voice}'.`, { voice })
+        : new AppError('VALIDATION_FAILED', `The engine refused the text: ${error.message}`),
+  };
 }

@@ -5,6 +5,7 @@ import { ROOT_LOGGER } from '../common/injection-tokens.js';
 import { ConfigService } from '../config/config.service.js';
 import { TtsEngineRegistry } from '../engines/tts-engine-registry.js';
 import type { VoiceGender } from '../engines/ports/engine-health.js';
+import { pickStandInVoice } from './stand-in-voice.js';
 import type { VoiceEntity } from './voice.entity.js';
 import { type VoiceFilter, VoicesRepository } from './voices.repository.js';
 
@@ -109,6 +110,12 @@ export class VoicesService implements OnApplicationBootstrap {
       });
     }
     return voice;
+  }
+
+  /** The voice `engine` speaks a request for `voice` in when it stands in (see pickStandInVoice). */
+  async standIn(voice: VoiceEntity, engine: string): Promise<VoiceEntity | null> {
+    const voices = await this.voices.findActive({ engine });
+    return pickStandInVoice(voice, voices, this.config.current.gen.defaultVoice);
   }
 
   private async seedAll(): Promise<void> {

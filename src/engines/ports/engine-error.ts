@@ -23,6 +23,15 @@ export class EngineError extends Error {
   }
 }
 
+/**
+ * The engine failed (transient, failed) or cannot serve (unavailable), as opposed to the
+ * client's mistakes (invalid_input, voice_not_found) or a cancelled request: what the
+ * breaker counts and what lets the next engine of a fallback chain serve.
+ */
+export function isEngineFault(error: EngineError): boolean {
+  return error.kind === 'transient' || error.kind === 'failed' || error.kind === 'unavailable';
+}
+
 /** The error every engine throws when its AbortSignal fires. */
 export function abortedError(engineId: string): EngineError {
   return new EngineError('aborted', 'The request was cancelled.', engineId);

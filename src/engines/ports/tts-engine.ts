@@ -13,6 +13,11 @@ export interface TtsCapabilities {
   supportedParams: readonly TtsParam[];
   /** The rate synthesize() returns. */
   sampleRate: number;
+  /**
+   * The clips are finished audio (another speech-gateway's answer: already trimmed and
+   * levelled), so an answer made in one call is encoded as it came, byte for byte.
+   */
+  finalAudio?: boolean;
 }
 
 export interface SynthesisRequest {

@@ -16,7 +16,7 @@ import {
   type IRetryBackoffContext,
 } from 'cockatiel';
 import type { ResilienceConfig } from '../../config/config.schema.js';
-import { EngineError } from '../ports/engine-error.js';
+import { EngineError, isEngineFault } from '../ports/engine-error.js';
 import type { BreakerState } from './engine-resilience-stats.js';
 import { ProbeAbortedError } from './resilience-errors.js';
 
@@ -83,10 +83,7 @@ export function isRetryable(error: unknown, maxRetryAfterMs = DEFAULT_MAX_RETRY_
  */
 export function countsAsBreakerFailure(error: unknown): boolean {
   if (error instanceof ProbeAbortedError) return true;
-  return (
-    error instanceof EngineError &&
-    (error.kind === 'transient' || error.kind === 'failed' || error.kind === 'unavailable')
-  );
+  return error instanceof EngineError && isEngineFault(error);
 }
 
 /** Backoff that waits max(exponential backoff, the error's Retry-After). */

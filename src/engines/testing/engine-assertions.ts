@@ -20,7 +20,9 @@ export async function rejectsWithKind(
 
 /**
  * Runs `work` once to completion to time it, then again with an abort at a tenth of that
- * time: the second run must reject with kind `aborted` well before a full run would end.
+ * time: the second run must reject with kind `aborted` before a full run would end. The
+ * bound is loose (0.9 of a full run) on purpose: on a loaded machine timers fire late, and
+ * what this proves is that the work stopped instead of running to completion.
  */
 export async function assertAbortsPromptly(work: (signal: AbortSignal) => Promise<unknown>): Promise<void> {
   let started = performance.now();
@@ -38,7 +40,7 @@ export async function assertAbortsPromptly(work: (signal: AbortSignal) => Promis
   }
   const elapsed = performance.now() - started;
   assert.ok(
-    elapsed < full * 0.6,
+    elapsed < full * 0.9,
     `aborted after ${elapsed.toFixed(0)} ms; a full run takes ${full.toFixed(0)} ms`,
   );
 }

@@ -1,6 +1,7 @@
 import {
   CONNECTION_KEYS,
   type Environment,
+  optionalBoolean,
   optionalText,
   optionalTextList,
   type RawOptions,
@@ -34,6 +35,11 @@ export interface OpenAiOptions extends RemoteConnectionOptions {
   language: string;
   /** The rate the remote is expected to answer at (OpenAI: 24 kHz); also the rate of raw audio/pcm bodies. */
   sampleRate: number;
+  /**
+   * The remote's answers are finished audio (another speech-gateway): a one-chunk answer is
+   * passed through without trimming or levelling, so it leaves byte for byte as it came.
+   */
+  finalAudio: boolean;
 }
 
 export const OPENAI_DEFAULTS = {
@@ -57,7 +63,7 @@ export function readOpenAiConnection(
 }
 
 /** Keys as an operator writes them in config.yaml. */
-const KEYS = [...CONNECTION_KEYS, 'model', 'voices', 'language', 'sample_rate'];
+const KEYS = [...CONNECTION_KEYS, 'model', 'voices', 'language', 'sample_rate', 'final_audio'];
 
 /**
  * Strict: unknown keys and wrong types throw, so a typo never silently falls back to a default.
@@ -71,5 +77,6 @@ export function parseOpenAiOptions(raw: RawOptions, env: Environment = {}): Open
     voices: optionalTextList(raw, 'voices', 'voice ids') ?? OPENAI_DEFAULT_VOICES,
     language: optionalText(raw, 'language') ?? OPENAI_DEFAULTS.language,
     sampleRate: sampleRateOption(raw, 'sample_rate', OPENAI_DEFAULTS.sampleRate),
+    finalAudio: optionalBoolean(raw, 'final_audio') ?? false,
   };
 }

@@ -292,6 +292,18 @@ void describe('openai options', () => {
     assert.equal(options.sampleRate, 24_000);
     assert.equal(options.voices.length, 11);
     assert.equal(options.apiKey, undefined);
+    assert.equal(options.finalAudio, false);
+  });
+
+  void it('reports final audio only when final_audio says so', () => {
+    assert.equal(parseOpenAiOptions({ ...base, final_audio: true }).finalAudio, true);
+    const engine = openAiTtsEngineFactory.create(
+      { id: 'peer', options: { ...base, final_audio: true } },
+      context,
+    );
+    assert.equal(engine.capabilities().finalAudio, true);
+    const plain = openAiTtsEngineFactory.create({ id: 'cloud', options: base }, context);
+    assert.equal(plain.capabilities().finalAudio, false);
   });
 
   void it('reads the key from the named environment variable', () => {
@@ -311,6 +323,7 @@ void describe('openai options', () => {
     throwsNaming({ ...base, timeout_seconds: 0 }, 'timeout_seconds');
     throwsNaming({ ...base, sample_rate: 22050.5 }, 'sample_rate');
     throwsNaming({ ...base, model: '' }, 'model');
+    throwsNaming({ ...base, final_audio: 'yes' }, 'final_audio');
     throwsNaming({ ...base, api_key_env: 'not a name' }, 'api_key_env');
     throwsNaming({ ...base, api_key: 'x', api_key_env: 'X' }, 'api_key_env');
   });

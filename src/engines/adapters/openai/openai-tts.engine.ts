@@ -42,7 +42,10 @@ export class OpenAiTtsEngine implements TtsEngine {
   }
 
   capabilities(): TtsCapabilities {
-    return remoteTtsCapabilities(['speed'], this.options.sampleRate);
+    return {
+      ...remoteTtsCapabilities(['speed'], this.options.sampleRate),
+      finalAudio: this.options.finalAudio,
+    };
   }
 
   listVoices(signal?: AbortSignal): Promise<EngineVoice[]> {

@@ -43,6 +43,13 @@ export function optionalText(raw: RawOptions, key: string): string | undefined {
   return value.trim();
 }
 
+export function optionalBoolean(raw: RawOptions, key: string): boolean | undefined {
+  const value = raw[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'boolean') throw new EngineOptionsError(`options.${key} must be true or false`);
+  return value;
+}
+
 export function optionalNumber(
   raw: RawOptions,
   key: string,
