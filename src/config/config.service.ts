@@ -184,7 +184,7 @@ export class ConfigService implements OnModuleDestroy {
 
   /** Secret values present in the live config, for the log redactor. */
   secretValues(): string[] {
-    return collectSecrets(configToDocument(this.config));
+    return collectSecrets(configToDocument(this.config), this.env);
   }
 
   private apply(result: Extract<ConfigParseResult, { ok: true }>, source: 'file' | 'patch'): void {
@@ -274,12 +274,16 @@ function redactSecrets(value: unknown, key = ''): unknown {
   return value;
 }
 
-function collectSecrets(value: unknown, key = '', out: string[] = []): string[] {
-  if (Array.isArray(value)) value.forEach((item) => collectSecrets(item, '', out));
+function collectSecrets(value: unknown, env: Environment, key = '', out: string[] = []): string[] {
+  if (Array.isArray(value)) value.forEach((item) => collectSecrets(item, env, '', out));
   else if (typeof value === 'object' && value !== null) {
-    for (const [k, v] of Object.entries(value)) collectSecrets(v, k, out);
-  } else if (typeof value === 'string' && value.length >= 4) {
-    if (SECRET_KEY.test(key) && !key.endsWith('_env')) out.push(value);
+    for (const [k, v] of Object.entries(value)) collectSecrets(v, env, k, out);
+  } else if (typeof value === 'string') {
+    if (SECRET_KEY.test(key)) {
+      // `api_key_env: NAME` names the variable holding the secret: the variable's value is the secret.
+      const secret = key.endsWith('_env') ? env[value] : value;
+      if (secret !== undefined && secret.length >= 4) out.push(secret);
+    }
     const match = URL_WITH_PASSWORD.exec(value);
     if (match) out.push(match[2]);
   }
