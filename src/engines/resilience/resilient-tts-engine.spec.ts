@@ -4,7 +4,7 @@ import type { AudioClip } from '../ports/audio-clip.js';
 import { abortedError, EngineError, type EngineErrorKind } from '../ports/engine-error.js';
 import type { EngineHealth, EngineVoice } from '../ports/engine-health.js';
 import type { SynthesisRequest, TtsCapabilities, TtsEngine } from '../ports/tts-engine.js';
-import { RemoteEngineError } from '../adapters/openai/remote-engine-error.js';
+import { RemoteEngineError } from '../adapters/remote/remote-engine-error.js';
 import { EngineResilienceStats, percentile } from './engine-resilience-stats.js';
 import type { ResilienceSettings } from './resilience-policy.factory.js';
 import { EngineBusyError, ResilientTtsEngine } from './resilient-tts-engine.js';

@@ -12,7 +12,7 @@ import { runTtsEngineContract } from '../../testing/tts-engine.contract.js';
 import { parseOpenAiOptions } from './openai-options.js';
 import { OpenAiTtsEngine } from './openai-tts.engine.js';
 import { openAiTtsEngineFactory } from './openai.factory.js';
-import { RemoteEngineError } from './remote-engine-error.js';
+import { RemoteEngineError } from '../remote/remote-engine-error.js';
 
 const context: EngineContext = {
   logger: pino({ level: 'silent' }),

@@ -13,6 +13,7 @@ import type {
   TranscribeOptions,
   Transcript,
 } from '../../ports/stt-engine.js';
+import { CachedHealth } from '../cached-health.js';
 import { PocketsphinxCliDecoder } from './pocketsphinx-cli.decoder.js';
 import type { PocketsphinxDecoder } from './pocketsphinx-decoder.js';
 import type { PocketsphinxOptions } from './pocketsphinx-options.js';
@@ -20,11 +21,8 @@ import { resultOf } from './pocketsphinx-output.js';
 import { PocketsphinxWarmDecoder } from './pocketsphinx-warm.decoder.js';
 import { vocabularyGrammar } from './vocabulary-grammar.js';
 
-export { INSTALL_HINT } from './pocketsphinx-model.js';
-
 /** The only rate the Debian en-us model (and pocketsphinx_continuous on raw input) decodes. */
 export const POCKETSPHINX_SAMPLE_RATE = 16_000;
-const HEALTH_CACHE_MS = 10_000;
 
 /**
  * CMU pocketsphinx from Debian's packages. Audio arrives as 16 kHz mono PCM and is handed
@@ -45,7 +43,7 @@ export class PocketsphinxSttEngine implements SttEngine {
   private readonly cli: PocketsphinxCliDecoder;
   private readonly warm: PocketsphinxWarmDecoder;
   private chosen?: Promise<PocketsphinxDecoder>;
-  private healthProbe?: { at: number; result: Promise<EngineHealth> };
+  private readonly cachedHealth = new CachedHealth(() => this.decoder().then((decoder) => decoder.probe()));
   private disposed = false;
 
   constructor(
@@ -75,11 +73,7 @@ export class PocketsphinxSttEngine implements SttEngine {
   }
 
   health(): Promise<EngineHealth> {
-    const now = Date.now();
-    if (!this.healthProbe || now - this.healthProbe.at > HEALTH_CACHE_MS) {
-      this.healthProbe = { at: now, result: this.decoder().then((decoder) => decoder.probe()) };
-    }
-    return this.healthProbe.result;
+    return this.cachedHealth.get();
   }
 
   dispose(): Promise<void> {
@@ -125,7 +119,7 @@ export class PocketsphinxSttEngine implements SttEngine {
       const decoder = await this.decoder();
       const utterances = await decoder.decode({ input, folder, ...(jsgf ? { jsgf } : {}) }, signal);
       // A decode that worked proves the decoder and model are there: no probe while they keep working.
-      this.healthProbe = { at: Date.now(), result: Promise.resolve({ available: true }) };
+      this.cachedHealth.observe({ available: true });
       const { segments, words } = resultOf(utterances);
       return {
         text: segments.map((segment) => segment.text).join(' '),

@@ -1,6 +1,6 @@
 import { abortedError, EngineError } from '../../ports/engine-error.js';
 import type { EngineHealth } from '../../ports/engine-health.js';
-import { CachedHealth } from './cached-health.js';
+import { CachedHealth } from '../cached-health.js';
 import { RemoteHttpClient, type RemoteHttpClientOptions } from './remote-http-client.js';
 
 /**
