@@ -25,14 +25,11 @@ export interface MeteredCallSpec {
 
 /** One call between reserve and settle. commit() and fail() settle it; later calls are ignored. */
 export interface MeteredCall {
-  /** Quota seconds left after the reservation (undefined when not metered). */
-  readonly remainingSeconds: number | undefined;
   commit(actualSeconds: number): Promise<number | undefined>;
   fail(error: unknown): Promise<void>;
 }
 
 const UNMETERED: MeteredCall = {
-  remainingSeconds: undefined,
   commit: () => Promise.resolve(undefined),
   fail: () => Promise.resolve(),
 };
@@ -139,7 +136,6 @@ export class MeteringService {
     let settled = false;
     const log = (errorCode: string | null) => logOf(account, context, spec, errorCode);
     return {
-      remainingSeconds: reservation.remainingSeconds,
       commit: async (actualSeconds) => {
         if (settled) return context.quotaRemainingSeconds;
         settled = true;

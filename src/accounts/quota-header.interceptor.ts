@@ -1,5 +1,6 @@
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
 import type { Response } from 'express';
+import { setHeaderBeforeSend } from '../common/header-before-send.js';
 import type { Observable } from 'rxjs';
 import { RequestContextStore } from '../common/request-context.js';
 import { QUOTA_REMAINING_HEADER } from './quota.service.js';
@@ -14,16 +15,10 @@ export class QuotaHeaderInterceptor implements NestInterceptor {
     const requestContext = RequestContextStore.current();
     if (context.getType() === 'http' && requestContext) {
       const res = context.switchToHttp().getResponse<Response>();
-      const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => Response;
-      // Patched per response, as the timing observer does: the last moment headers can change.
-      (res as unknown as { writeHead: (...args: unknown[]) => Response }).writeHead = (
-        ...args: unknown[]
-      ) => {
+      setHeaderBeforeSend(res, QUOTA_REMAINING_HEADER, () => {
         const remaining = requestContext.quotaRemainingSeconds;
-        if (remaining !== undefined && !res.headersSent)
-          res.setHeader(QUOTA_REMAINING_HEADER, String(remaining));
-        return writeHead(...args);
-      };
+        return remaining === undefined ? undefined : String(remaining);
+      });
     }
     return next.handle();
   }

@@ -6,6 +6,7 @@ import { ROOT_LOGGER } from '../common/injection-tokens.js';
 import { RequestContextStore } from '../common/request-context.js';
 import { ConfigService } from '../config/config.service.js';
 import { AnalyticsService } from './analytics.service.js';
+import { setHeaderBeforeSend } from '../common/header-before-send.js';
 
 export const RESPONSE_TIME_HEADER = 'X-Response-Time';
 const OBSERVED = Symbol('speech-gateway:observed');
@@ -40,13 +41,11 @@ export class RequestObserver {
     const settings = this.config.current.middleware.timing;
     if (!settings.enabled || !this.claim(req, 'timing')) return;
     const startedAt = RequestContextStore.current()?.startedAt ?? process.hrtime.bigint();
-    const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => Response;
-    // Patched per response: the only hook that runs after the body is decided but before headers are sent.
-    (res as unknown as { writeHead: (...args: unknown[]) => Response }).writeHead = (...args: unknown[]) => {
-      if (!res.headersSent)
-        res.setHeader(RESPONSE_TIME_HEADER, `${(elapsedSeconds(startedAt) * 1000).toFixed(1)}ms`);
-      return writeHead(...args);
-    };
+    setHeaderBeforeSend(
+      res,
+      RESPONSE_TIME_HEADER,
+      () => `${(elapsedSeconds(startedAt) * 1000).toFixed(1)}ms`,
+    );
     onResponseDone(res, (status) => {
       const seconds = elapsedSeconds(startedAt);
       const threshold = this.config.current.middleware.timing.slowRequestThreshold;

@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { ThrottlerGuard, type ThrottlerModuleOptions } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import { planOf } from '../accounts/plan-policy.js';
-import { ACCESS, type AccessRule } from '../accounts/auth/access.decorator.js';
+import { accessRuleOf } from '../accounts/auth/access.decorator.js';
 import { AppError } from '../common/app-error.js';
 import { RequestContextStore } from '../common/request-context.js';
 import { ConfigService } from '../config/config.service.js';
@@ -66,10 +66,7 @@ export class PlanThrottlerGuard extends ThrottlerGuard {
 
   protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http' || !this.config.current.rateLimits.enabled) return Promise.resolve(true);
-    const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
+    const rule = accessRuleOf(this.reflector, context);
     return Promise.resolve(rule?.kind === 'public');
   }
 

@@ -376,7 +376,7 @@ export class TtsService {
     } finally {
       stop.abort();
     }
-    if (signal.aborted) throw new AppError('REQUEST_CANCELLED', 'The client cancelled the request.');
+    if (signal.aborted) throw cancelled();
   }
 
   /** What the request asks for, checked, without touching an engine. */

@@ -1,4 +1,5 @@
-import { SetMetadata } from '@nestjs/common';
+import { type ExecutionContext, SetMetadata } from '@nestjs/common';
+import type { Reflector } from '@nestjs/core';
 import type { ApiScope } from '../../common/request-context.js';
 
 export const ACCESS = 'speech-gateway:access';
@@ -17,3 +18,11 @@ export const RequireScope = (scope: ApiScope): ClassDecorator & MethodDecorator 
 /** An admin user's key with the admin scope (403 otherwise). */
 export const AdminOnly = (): ClassDecorator & MethodDecorator =>
   SetMetadata(ACCESS, { kind: 'admin' } satisfies AccessRule);
+
+/** The access rule declared on the handler or, failing that, its controller. */
+export function accessRuleOf(reflector: Reflector, context: ExecutionContext): AccessRule | undefined {
+  return reflector.getAllAndOverride<AccessRule | undefined>(ACCESS, [
+    context.getHandler(),
+    context.getClass(),
+  ]);
+}

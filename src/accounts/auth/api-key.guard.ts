@@ -8,7 +8,7 @@ import { routePatternOf } from '../../observability/request-observer.js';
 import { AccountsService } from '../accounts.service.js';
 import { API_KEY_PREFIX } from '../api-key-format.js';
 import { ApiKeyService, invalidApiKey } from '../api-key.service.js';
-import { ACCESS, type AccessRule } from './access.decorator.js';
+import { accessRuleOf } from './access.decorator.js';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
@@ -28,10 +28,7 @@ export class ApiKeyGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
+    const rule = accessRuleOf(this.reflector, context);
     if (rule?.kind === 'public') return true;
     const req = context.switchToHttp().getRequest<Request>();
     const account = await this.accountOf(req);
