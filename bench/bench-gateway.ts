@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { createGateway, type Gateway } from '../src/gateway.js';
+import { deepMerge } from '../test/support/test-gateway.js';
 import { BENCH_DATABASE_URL, dropBenchSchema } from './bench-database.js';
 
 export interface BenchGateway {
@@ -12,18 +13,6 @@ export interface BenchGateway {
   /** Scratch folder of this run (config.yaml, managed folders); removed by close(). */
   dir: string;
   close: () => Promise<void>;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(over)) {
-    out[key] = isRecord(value) && isRecord(out[key]) ? merge(out[key], value) : value;
-  }
-  return out;
 }
 
 /**
@@ -50,7 +39,7 @@ export async function startBenchGateway(
       temp: join(dir, 'tmp'),
     },
   };
-  await writeFile(configPath, stringify(merge(base, config)));
+  await writeFile(configPath, stringify(deepMerge(base, config)));
   const gateway = await createGateway({ configPath, env: {}, ...options });
   const close = async (): Promise<void> => {
     await gateway.close();

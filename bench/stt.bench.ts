@@ -23,7 +23,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { decodeWav, encodeWav } from '../src/audio/wav.js';
-import { DEBIAN_MODEL_DIR } from '../src/engines/adapters/pocketsphinx/pocketsphinx-options.js';
+import { parsePocketsphinxOptions } from '../src/engines/adapters/pocketsphinx/pocketsphinx-options.js';
 import { startBenchGateway } from './bench-gateway.js';
 
 const run = promisify(execFile);
@@ -32,16 +32,8 @@ const LIBRIVOX = '/usr/share/pocketsphinx/test/data/librivox';
 const CLIP = join(LIBRIVOX, 'sense_and_sensibility_01_austen_64kb-0870.wav');
 const UPLOAD_MB = 50;
 
-const CLI_ARGS = [
-  '-hmm',
-  join(DEBIAN_MODEL_DIR, 'en-us'),
-  '-lm',
-  join(DEBIAN_MODEL_DIR, 'en-us.lm.bin'),
-  '-dict',
-  join(DEBIAN_MODEL_DIR, 'cmudict-en-us.dict'),
-  '-logfn',
-  '/dev/null',
-];
+const MODEL = parsePocketsphinxOptions({});
+const CLI_ARGS = ['-hmm', MODEL.hmm, '-lm', MODEL.lm, '-dict', MODEL.dict, '-logfn', '/dev/null'];
 
 async function cliMs(file: string): Promise<number> {
   const started = performance.now();

@@ -84,9 +84,8 @@ export class SttService {
       signal,
     );
     try {
-      const isForm =
-        Object.keys(upload.fields).length > 0 || /^multipart\//i.test(req.headers['content-type'] ?? '');
-      const options = parseTranscribeOptions(isForm ? { ...queryOf(req), ...upload.fields } : queryOf(req));
+      // Form fields (multipart) win over the query string; a raw body has only the query.
+      const options = parseTranscribeOptions({ ...queryOf(req), ...upload.fields });
       if (upload.bytes === 0) throw new AppError('INVALID_AUDIO', 'The audio file is empty.');
       const audioType = await sniffAudioFile(upload.path);
       if (!audioType || !settings.supportedFormats.includes(audioType)) {

@@ -1,13 +1,10 @@
 import { EngineOptionsError } from '../../ports/engine-factory.js';
 import { type EngineVoice, VOICE_GENDERS, type VoiceGender } from '../../ports/engine-health.js';
+import { numberOption, optionalText, type RawOptions, rejectUnknownKeys } from '../option-readers.js';
 import {
   CONNECTION_KEYS,
   type Environment,
-  numberOption,
-  optionalText,
-  type RawOptions,
   readConnectionOptions,
-  rejectUnknownKeys,
   type RemoteConnectionOptions,
 } from '../remote/remote-options.js';
 

@@ -1,13 +1,11 @@
 import {
-  CONNECTION_KEYS,
-  type Environment,
   optionalNumber,
   optionalText,
   optionalTextList,
   type RawOptions,
   rejectUnknownKeys,
-  type RemoteConnectionOptions,
-} from '../remote/remote-options.js';
+} from '../option-readers.js';
+import { CONNECTION_KEYS, type Environment, type RemoteConnectionOptions } from '../remote/remote-options.js';
 import { readOpenAiConnection } from './openai-options.js';
 
 /** The `options:` of a `type: openai` entry in config.yaml's engines.chat, validated, with defaults applied. */

@@ -1,12 +1,14 @@
 import {
-  CONNECTION_KEYS,
-  type Environment,
   optionalBoolean,
   optionalText,
   optionalTextList,
   type RawOptions,
-  readConnectionOptions,
   rejectUnknownKeys,
+} from '../option-readers.js';
+import {
+  CONNECTION_KEYS,
+  type Environment,
+  readConnectionOptions,
   type RemoteConnectionOptions,
   sampleRateOption,
 } from '../remote/remote-options.js';

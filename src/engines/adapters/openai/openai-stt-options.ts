@@ -1,11 +1,8 @@
 import { EngineOptionsError } from '../../ports/engine-factory.js';
+import { optionalText, optionalTextList, type RawOptions, rejectUnknownKeys } from '../option-readers.js';
 import {
   CONNECTION_KEYS,
   type Environment,
-  optionalText,
-  optionalTextList,
-  type RawOptions,
-  rejectUnknownKeys,
   type RemoteConnectionOptions,
   sampleRateOption,
 } from '../remote/remote-options.js';

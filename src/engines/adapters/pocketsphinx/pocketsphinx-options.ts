@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { EngineOptionsError } from '../../ports/engine-factory.js';
+import { numberOption, optionalText, type RawOptions, rejectUnknownKeys } from '../option-readers.js';
 
 /** Where Debian's pocketsphinx-en-us package puts the US English model. */
 export const DEBIAN_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
@@ -63,13 +64,8 @@ const KEYS = [
   'decoder_options',
 ];
 
-function text(raw: Readonly<Record<string, unknown>>, key: string, fallback: string): string {
-  const value = raw[key];
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || value.trim() === '') {
-    throw new EngineOptionsError(`options.${key} must be a non-empty string`);
-  }
-  return value.trim();
+function text(raw: RawOptions, key: string, fallback: string): string {
+  return optionalText(raw, key) ?? fallback;
 }
 
 function decoderFlags(raw: unknown): Record<string, string> {
@@ -102,22 +98,16 @@ function decoderFlags(raw: unknown): Record<string, string> {
 }
 
 /** Strict: unknown keys and wrong types throw, so a typo never silently falls back to a default. */
-export function parsePocketsphinxOptions(raw: Readonly<Record<string, unknown>>): PocketsphinxOptions {
-  for (const key of Object.keys(raw)) {
-    if (!KEYS.includes(key)) {
-      throw new EngineOptionsError(`options.${key} is not a pocketsphinx option (known: ${KEYS.join(', ')})`);
-    }
-  }
+export function parsePocketsphinxOptions(raw: RawOptions): PocketsphinxOptions {
+  rejectUnknownKeys(raw, KEYS, 'pocketsphinx', 'a pocketsphinx option');
   const modelDir = text(raw, 'model_dir', DEBIAN_MODEL_DIR);
-  const maxConcurrent = raw.max_concurrent ?? 2;
-  if (
-    typeof maxConcurrent !== 'number' ||
-    !Number.isInteger(maxConcurrent) ||
-    maxConcurrent < 1 ||
-    maxConcurrent > 64
-  ) {
-    throw new EngineOptionsError('options.max_concurrent must be an integer from 1 to 64');
-  }
+  const maxConcurrent = numberOption(
+    raw,
+    'max_concurrent',
+    (value) => Number.isInteger(value) && value >= 1 && value <= 64,
+    'an integer from 1 to 64',
+    2,
+  );
   const language = text(raw, 'language', 'en').toLowerCase();
   if (!/^[a-z]{2,3}$/.test(language))
     throw new EngineOptionsError('options.language must be an ISO 639-1 code such as en');
