@@ -79,6 +79,19 @@ export class TtsRouterConfig {
   @ValidateNested() @Type(() => TtsCacheConfig) cache = new TtsCacheConfig();
 }
 
+/** Bounds on a request's `grammar` (JSGF) and `vocabulary`, checked before any decoder runs. */
+export class SttGrammarConfig {
+  /** Rule definitions in one grammar. */
+  @IsInt() @Min(1) @Max(10_000) maxRules = 256;
+  /**
+   * Words and rule references once every reference is replaced by its rule (the size of the
+   * decoder's graph); a vocabulary's words count against it too.
+   */
+  @IsInt() @Min(1) @Max(1_000_000) maxExpansion = 3000;
+  /** Nesting of brackets and rule references. */
+  @IsInt() @Min(1) @Max(64) maxDepth = 32;
+}
+
 export class SttRouterConfig {
   @IsBoolean() enabled = true;
   @IsNumber() @IsPositive() maxFileSizeMb = 50;
@@ -90,6 +103,7 @@ export class SttRouterConfig {
     'm4a',
     'flac',
   ];
+  @ValidateNested() @Type(() => SttGrammarConfig) grammar = new SttGrammarConfig();
 }
 
 export class ConversationRouterConfig {

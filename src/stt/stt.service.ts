@@ -16,6 +16,12 @@ import type { SttEngine, SttParam, TranscribeOptions, Transcript } from '../engi
 import { SttEngineRegistry } from '../engines/stt-engine-registry.js';
 import type { GatewayRuntimeInfo } from '../gateway-runtime-info.js';
 import { parseTranscribeOptions, type TranscribeDto } from './dto/transcribe.dto.js';
+import {
+  type GrammarLimitName,
+  type GrammarProblem,
+  grammarProblem,
+  vocabularyProblem,
+} from './grammar-limits.js';
 import { receiveUpload } from './upload-receiver.js';
 
 export interface SttOutcome {
@@ -37,6 +43,13 @@ const FORMAT_NAMES: Record<SniffedAudioType, string> = {
   ogg: 'Ogg',
   webm: 'WebM',
   aac: 'AAC (ADTS)',
+};
+
+/** The config.yaml names of the grammar limits. */
+const LIMIT_KEYS: Record<GrammarLimitName, string> = {
+  maxRules: 'max_rules',
+  maxExpansion: 'max_expansion',
+  maxDepth: 'max_depth',
 };
 
 /** Fields of TranscribeDto that map to an engine's supportedParams. */
@@ -86,6 +99,7 @@ export class SttService {
     try {
       // Form fields (multipart) win over the query string; a raw body has only the query.
       const options = parseTranscribeOptions({ ...queryOf(req), ...upload.fields });
+      this.checkGrammarLimits(options);
       if (upload.bytes === 0) throw new AppError('INVALID_AUDIO', 'The audio file is empty.');
       const audioType = await sniffAudioFile(upload.path);
       if (!audioType || !settings.supportedFormats.includes(audioType)) {
@@ -101,6 +115,27 @@ export class SttService {
       return await this.transcribeFile(upload.path, audioType, options, signal);
     } finally {
       await upload.discard();
+    }
+  }
+
+  /** A grammar or vocabulary too costly to decode is refused before any decoder sees it. */
+  private checkGrammarLimits(options: TranscribeDto): void {
+    const limits = this.config.current.routers.core.stt.grammar;
+    const refuse = (field: 'grammar' | 'vocabulary', problem: GrammarProblem): never => {
+      const knob = problem.limit ? `routers.core.stt.grammar.${LIMIT_KEYS[problem.limit]}` : undefined;
+      const message = knob ? `${problem.message} (limit: ${knob})` : problem.message;
+      throw new AppError('VALIDATION_FAILED', message, {
+        fields: [{ field, errors: [message] }],
+        ...(problem.limit && knob ? { limit: { name: knob, value: limits[problem.limit] } } : {}),
+      });
+    };
+    if (options.grammar !== undefined) {
+      const problem = grammarProblem(options.grammar, limits);
+      if (problem) refuse('grammar', problem);
+    }
+    if (options.vocabulary !== undefined) {
+      const problem = vocabularyProblem(options.vocabulary, limits);
+      if (problem) refuse('vocabulary', problem);
     }
   }
 

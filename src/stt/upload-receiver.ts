@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -12,15 +11,18 @@ import { AppError } from '../common/app-error.js';
 export interface ReceivedUpload {
   path: string;
   bytes: number;
-  /** Multipart text fields; a name sent more than once (or ending in `[]`) becomes a list. */
+  /**
+   * Multipart text fields; a name sent more than once (or ending in `[]`) becomes a list.
+   * An object without a prototype: a field named `__proto__` or `constructor` is just a key.
+   */
   fields: Record<string, string | string[]>;
-  /** Deletes the temporary file; safe to call more than once. */
+  /** Deletes the temporary file and its folder; safe to call more than once. */
   discard(): Promise<void>;
 }
 
 export interface UploadLimits {
   maxBytes: number;
-  /** Folder for the temporary file (created if missing). */
+  /** Folder under which each upload gets its own private folder (created if missing). */
   tempDir: string;
   /** The multipart field holding the audio. */
   fileField: string;
@@ -28,6 +30,9 @@ export interface UploadLimits {
 
 const MAX_FIELDS = 32;
 const MAX_FIELD_BYTES = 64 * 1024;
+/** Owner-only: another local account can neither list the uploads nor read one. */
+const FOLDER_MODE = 0o700;
+const FILE_MODE = 0o600;
 
 function tooLarge(maxBytes: number): AppError {
   const mb = maxBytes / (1024 * 1024);
@@ -35,6 +40,10 @@ function tooLarge(maxBytes: number): AppError {
     'FILE_TOO_LARGE',
     `The audio file is larger than the limit of ${Number(mb.toFixed(2))} MB.`,
   );
+}
+
+function invalidForm(message: string): AppError {
+  return new AppError('VALIDATION_FAILED', message);
 }
 
 /** Counts bytes on their way to the file and fails the pipeline as soon as the limit is passed. */
@@ -51,10 +60,13 @@ function byteLimit(maxBytes: number, counter: { bytes: number }): Transform {
 /**
  * Streams an upload to a temporary file, never holding it in memory: a multipart body's
  * `file` part, or the whole body when it is sent raw (any non-multipart Content-Type;
- * what the audio is gets decided later from its bytes). The size limit is enforced while
- * streaming (and up front from Content-Length): 413 FILE_TOO_LARGE, file deleted. A body
- * the parser cannot read is 400 VALIDATION_FAILED; a client that goes away mid-upload
- * leaves nothing behind either.
+ * what the audio is gets decided later from its bytes). The file is created 0600 in a
+ * folder of its own created 0700. The size limit is enforced while streaming (and up
+ * front from Content-Length): 413 FILE_TOO_LARGE, file deleted, the rest of the body
+ * left unread and the connection closed. A body the parser cannot read is 400
+ * VALIDATION_FAILED; a client that goes away mid-upload leaves nothing behind either.
+ * No input reaches an uncaught exception: whatever a parser callback throws fails this
+ * request only.
  */
 export async function receiveUpload(
   req: Request,
@@ -66,28 +78,86 @@ export async function receiveUpload(
     Number.isFinite(declared) &&
     declared > limits.maxBytes + (isMultipart(req) ? MAX_FIELDS * MAX_FIELD_BYTES : 0)
   ) {
-    throw tooLarge(limits.maxBytes);
+    stopReading(req);
+    throw closingConnection(tooLarge(limits.maxBytes));
   }
-  await mkdir(limits.tempDir, { recursive: true });
-  const path = join(limits.tempDir, `upload-${randomBytes(12).toString('hex')}`);
-  const discard = (): Promise<void> => rm(path, { force: true });
+  let folder: string | undefined;
+  const discard = async (): Promise<void> => {
+    if (folder) await rm(folder, { recursive: true, force: true });
+  };
   const counter = { bytes: 0 };
   try {
+    await mkdir(limits.tempDir, { recursive: true, mode: FOLDER_MODE });
+    folder = await mkdtemp(join(limits.tempDir, 'upload-'));
+    const path = join(folder, 'audio');
     const fields = isMultipart(req)
       ? await receiveMultipart(req, limits, path, counter, signal)
-      : (await pipeline(req, byteLimit(limits.maxBytes, counter), createWriteStream(path), { signal }), {});
+      : await receiveRaw(req, limits.maxBytes, path, counter, signal);
     return { path, bytes: counter.bytes, fields, discard };
   } catch (error) {
+    const bodyLeft = !req.complete;
+    stopReading(req);
     await discard();
-    if (error instanceof AppError) throw error;
-    if (signal.aborted)
+    if (signal.aborted && !(error instanceof AppError))
       throw new AppError('REQUEST_CANCELLED', 'The client closed the connection during the upload.');
-    throw new AppError('VALIDATION_FAILED', 'The upload could not be read (malformed or incomplete body).');
+    const answer =
+      error instanceof AppError
+        ? error
+        : invalidForm('The upload could not be read (malformed or incomplete body).');
+    throw bodyLeft ? closingConnection(answer) : answer;
   }
+}
+
+/**
+ * An error answered before the body was read to its end also closes the connection: the
+ * rest of the body is never read (keeping the connection would mean draining it, and a
+ * client could send gigabytes after a 413). Node closes the socket once the answer is
+ * written (`Connection: close`).
+ */
+function closingConnection(error: AppError): AppError {
+  return new AppError(error.code, error.message, error.details, { ...error.headers, Connection: 'close' });
 }
 
 function isMultipart(req: Request): boolean {
   return /^multipart\/form-data\b/i.test(req.headers['content-type'] ?? '');
+}
+
+/** Leaves the rest of the body unread: the answer closes the connection (see closingConnection). */
+function stopReading(req: Request): void {
+  req.unpipe();
+  req.pause();
+}
+
+/** A new temporary file only this process's user can read. */
+function privateFile(path: string): WriteStream {
+  return createWriteStream(path, { flags: 'wx', mode: FILE_MODE });
+}
+
+/** The raw body to the file. The request is piped, never destroyed, so the 413 can still be answered. */
+async function receiveRaw(
+  req: Request,
+  maxBytes: number,
+  path: string,
+  counter: { bytes: number },
+  signal: AbortSignal,
+): Promise<Record<string, string | string[]>> {
+  const limiter = byteLimit(maxBytes, counter);
+  const written = pipeline(limiter, privateFile(path), { signal });
+  const onError = (error: Error): void => void limiter.destroy(error);
+  const onClose = (): void => {
+    if (!req.complete) limiter.destroy(new Error('the request ended before its body was complete'));
+  };
+  req.once('error', onError);
+  req.once('close', onClose);
+  req.pipe(limiter);
+  try {
+    await written;
+  } finally {
+    req.off('error', onError);
+    req.off('close', onClose);
+    req.unpipe(limiter);
+  }
+  return Object.create(null) as Record<string, string | string[]>;
 }
 
 function receiveMultipart(
@@ -98,7 +168,7 @@ function receiveMultipart(
   signal: AbortSignal,
 ): Promise<Record<string, string | string[]>> {
   return new Promise((resolve, reject) => {
-    const fields: Record<string, string | string[]> = {};
+    const fields = Object.create(null) as Record<string, string | string[]>;
     let parser: busboy.Busboy;
     try {
       parser = busboy({
@@ -106,56 +176,112 @@ function receiveMultipart(
         limits: { files: 1, fields: MAX_FIELDS, fieldSize: MAX_FIELD_BYTES, parts: MAX_FIELDS + 1 },
       });
     } catch (error) {
-      reject(error instanceof Error ? error : new Error(String(error)));
+      // No boundary, or not a multipart type busboy knows.
+      reject(
+        invalidForm(
+          `The multipart body cannot be read (${error instanceof Error ? error.message : 'bad Content-Type'}).`,
+        ),
+      );
       return;
     }
     let settled = false;
+    let fileStream: Readable | undefined;
     let fileWritten: Promise<void> | undefined;
-    const fail = (error: unknown): void => {
+    const onAbort = (): void => fail(signal.reason);
+    function fail(error: unknown): void {
       if (settled) return;
       settled = true;
-      req.unpipe(parser);
-      req.resume(); // the rest of the body is drained, not parsed
-      reject(error instanceof Error ? error : new Error(String(error)));
-    };
-    parser.on('file', (name: string, stream: Readable) => {
-      if (name !== limits.fileField || fileWritten) {
-        stream.resume();
-        return;
-      }
-      fileWritten = pipeline(stream, byteLimit(limits.maxBytes, counter), createWriteStream(path), {
-        signal,
-      });
-      fileWritten.catch(fail);
-    });
-    parser.on('field', (name: string, value: string, info: { valueTruncated: boolean }) => {
-      if (info.valueTruncated) {
-        fail(
-          new AppError('VALIDATION_FAILED', `The field '${name}' is longer than ${MAX_FIELD_BYTES} bytes.`),
-        );
-        return;
-      }
-      const key = name.endsWith('[]') ? name.slice(0, -2) : name;
-      const existing = fields[key];
-      if (existing === undefined) fields[key] = name.endsWith('[]') ? [value] : value;
-      else fields[key] = Array.isArray(existing) ? [...existing, value] : [existing, value];
-    });
-    parser.on('partsLimit', () => fail(new AppError('VALIDATION_FAILED', 'The form has too many parts.')));
-    parser.on('fieldsLimit', () => fail(new AppError('VALIDATION_FAILED', 'The form has too many fields.')));
-    parser.on('error', fail);
-    parser.on('close', () => {
-      if (settled) return;
-      if (!fileWritten) {
-        fail(new AppError('VALIDATION_FAILED', `The form has no '${limits.fileField}' part with the audio.`));
-        return;
-      }
-      fileWritten.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      stopReading(req);
+      const reason = error instanceof Error ? error : new Error(String(error));
+      // The file stream is stopped so the temporary file is closed before the caller deletes it.
+      fileStream?.destroy(reason);
+      parser.destroy();
+      void (fileWritten ?? Promise.resolve()).catch(() => undefined).then(() => reject(reason));
+    }
+    /** A busboy callback whose throw fails this request instead of reaching the process. */
+    function guarded<A extends unknown[]>(handler: (...args: A) => void): (...args: A) => void {
+      return (...args: A) => {
+        try {
+          handler(...args);
+        } catch (error) {
+          fail(error);
+        }
+      };
+    }
+    parser.on(
+      'file',
+      guarded((name: string | undefined, stream: Readable, info: { filename?: string }) => {
+        stream.on('error', () => undefined); // reported through fileWritten
+        if (!name) {
+          stream.resume();
+          throw invalidForm('A form part has no name (Content-Disposition: form-data; name="…").');
+        }
+        if (name !== limits.fileField) {
+          stream.resume();
+          return;
+        }
+        if (info.filename === '') {
+          // An empty filename is how browsers send "no file chosen".
+          stream.resume();
+          throw invalidForm(`The '${limits.fileField}' part holds no file.`);
+        }
+        fileStream = stream;
+        fileWritten = pipeline(stream, byteLimit(limits.maxBytes, counter), privateFile(path), { signal });
+        fileWritten.catch(fail);
+      }),
+    );
+    parser.on(
+      'field',
+      guarded((name: string | undefined, value: string, info: { valueTruncated: boolean }) => {
+        if (!name) throw invalidForm('A form part has no name (Content-Disposition: form-data; name="…").');
+        if (name === limits.fileField) {
+          throw invalidForm(
+            `The '${limits.fileField}' part must be a file: send it with a filename (or Content-Type: application/octet-stream).`,
+          );
+        }
+        if (info.valueTruncated) {
+          throw invalidForm(`The field '${name.slice(0, 64)}' is longer than ${MAX_FIELD_BYTES} bytes.`);
+        }
+        const list = name.endsWith('[]');
+        const key = list ? name.slice(0, -2) : name;
+        const existing = fields[key];
+        if (existing === undefined) fields[key] = list ? [value] : value;
+        else fields[key] = Array.isArray(existing) ? [...existing, value] : [existing, value];
+      }),
+    );
+    parser.on('partsLimit', () => fail(invalidForm('The form has too many parts.')));
+    parser.on('fieldsLimit', () => fail(invalidForm('The form has too many fields.')));
+    parser.on('filesLimit', () =>
+      fail(invalidForm(`The form may hold one file part only ('${limits.fileField}').`)),
+    );
+    parser.on('error', (error: unknown) =>
+      fail(
+        invalidForm(
+          `The multipart body cannot be read (${error instanceof Error ? error.message : 'malformed'}).`,
+        ),
+      ),
+    );
+    parser.on(
+      'close',
+      guarded(() => {
         if (settled) return;
-        settled = true;
-        resolve(fields);
-      }, fail);
-    });
-    signal.addEventListener('abort', () => fail(signal.reason), { once: true });
+        if (!fileWritten) {
+          throw new AppError(
+            'VALIDATION_FAILED',
+            `The form has no '${limits.fileField}' part with the audio.`,
+          );
+        }
+        fileWritten.then(() => {
+          if (settled) return;
+          settled = true;
+          signal.removeEventListener('abort', onAbort);
+          resolve(fields);
+        }, fail);
+      }),
+    );
+    signal.addEventListener('abort', onAbort, { once: true });
+    req.once('error', fail);
     req.pipe(parser);
   });
 }

@@ -115,9 +115,27 @@ export class TranscribeDto {
   timestamps?: boolean;
 }
 
-/** Validates form fields or query parameters as a TranscribeDto: 400 VALIDATION_FAILED lists each bad field. */
+/** The option names (the DTO's own properties: class fields are defined on every instance). */
+const OPTION_NAMES: ReadonlySet<string> = new Set(Object.keys(new TranscribeDto()));
+
+/**
+ * Validates form fields or query parameters as a TranscribeDto: 400 VALIDATION_FAILED lists
+ * each bad field. Names other than the options are refused before the object is built,
+ * `__proto__` and `constructor` included (class-transformer would skip those silently).
+ */
 export function parseTranscribeOptions(raw: Record<string, unknown>): TranscribeDto {
-  const dto = plainToInstance(TranscribeDto, raw);
+  const unknown = Object.keys(raw).filter((name) => !OPTION_NAMES.has(name));
+  if (unknown.length > 0) {
+    throw new AppError('VALIDATION_FAILED', 'The request is invalid.', {
+      fields: unknown.map((name) => ({
+        field: name.slice(0, 64),
+        errors: [`property ${name.slice(0, 64)} should not exist`],
+      })),
+    });
+  }
+  const known: Record<string, unknown> = {};
+  for (const name of OPTION_NAMES) if (Object.hasOwn(raw, name)) known[name] = raw[name];
+  const dto = plainToInstance(TranscribeDto, known);
   const errors = validateSync(dto, { whitelist: true, forbidNonWhitelisted: true });
   if (errors.length > 0) {
     throw new AppError('VALIDATION_FAILED', 'The request is invalid.', { fields: fieldErrorsOf(errors) });
