@@ -18,6 +18,11 @@ interface Running {
   stderr: () => string;
 }
 
+/**
+ * Every stream and the process itself have an 'error' listener for their whole life: an
+ * error event nobody listens to would end the gateway. A failure is reported once, by
+ * the exit status (or the spawn error).
+ */
 function start(ffmpegPath: string, args: readonly string[]): Running {
   const child = spawn(ffmpegPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let tail = '';
@@ -27,11 +32,25 @@ function start(ffmpegPath: string, args: readonly string[]): Running {
   });
   // Writing to a process that already exited fails with EPIPE; the exit status says why it exited.
   child.stdin.on('error', () => undefined);
+  child.stdout.on('error', () => undefined);
+  child.stderr.on('error', () => undefined);
   const exited = new Promise<Exit & { spawnError?: Error }>((resolve) => {
-    child.once('error', (spawnError) => resolve({ code: null, signal: null, spawnError }));
+    // `on`, not `once`: a later error (a failed kill) must find a listener too.
+    child.on('error', (spawnError) => resolve({ code: null, signal: null, spawnError }));
     child.once('close', (code, signal) => resolve({ code, signal }));
   });
   return { child, exited, stderr: () => tail.trim() };
+}
+
+/** SIGKILL, never throwing (it runs from abort listeners, where a throw would be uncaught). */
+function killer(child: ChildProcessWithoutNullStreams): () => void {
+  return () => {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      // already gone, or not ours to kill any more: its exit is reported by 'close'
+    }
+  };
 }
 
 function failure(what: string, exit: Exit & { spawnError?: Error }, stderr: string): Error {
@@ -57,7 +76,7 @@ export async function runFfmpeg(
   const { child, exited, stderr } = start(ffmpegPath, args);
   const output: Buffer[] = [];
   child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
-  const kill = (): void => void child.kill('SIGKILL');
+  const kill = killer(child);
   signal?.addEventListener('abort', kill, { once: true });
   try {
     child.stdin.end(input);
@@ -86,7 +105,7 @@ export async function* streamFfmpeg(
 ): AsyncGenerator<Buffer> {
   signal?.throwIfAborted();
   const { child, exited, stderr } = start(ffmpegPath, args);
-  const kill = (): void => void child.kill('SIGKILL');
+  const kill = killer(child);
   let inputError: { error: unknown } | undefined;
   async function* guarded(): AsyncGenerator<Uint8Array> {
     try {

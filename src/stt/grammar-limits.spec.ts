@@ -96,6 +96,11 @@ describe('grammarProblem', () => {
 describe('vocabularyProblem', () => {
   it('counts the words of every phrase against the expansion limit', () => {
     assert.equal(vocabularyProblem(['go', 'ten meters'], { ...LIMITS, maxExpansion: 3 }), undefined);
+    // The grammar made of it lists each distinct phrase once.
+    assert.equal(
+      vocabularyProblem(['go', 'Go', ' go ', 'ten  meters'], { ...LIMITS, maxExpansion: 3 }),
+      undefined,
+    );
     assert.equal(
       vocabularyProblem(['go', 'ten meters', 'stop'], { ...LIMITS, maxExpansion: 3 })?.limit,
       'maxExpansion',

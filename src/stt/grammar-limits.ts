@@ -361,15 +361,16 @@ export function grammarProblem(grammar: string, limits: GrammarLimits): GrammarP
 }
 
 /**
- * A vocabulary becomes a grammar of its phrases (any of them, repeated), whose graph holds
- * each word once: its words count against the same expansion limit.
+ * A vocabulary becomes a grammar of its distinct phrases (any of them, repeated), whose
+ * graph holds each of their words once: those count against the same expansion limit.
  */
 export function vocabularyProblem(
   vocabulary: readonly string[],
   limits: GrammarLimits,
 ): GrammarProblem | undefined {
+  const phrases = new Set(vocabulary.map((phrase) => phrase.trim().toLowerCase().replace(/\s+/g, ' ')));
   let words = 0;
-  for (const phrase of vocabulary) words += phrase.split(/\s+/).filter(Boolean).length;
+  for (const phrase of phrases) words += phrase.split(' ').filter(Boolean).length;
   if (words > limits.maxExpansion) {
     return {
       message: `The vocabulary holds more than ${limits.maxExpansion} words in all.`,

@@ -211,7 +211,7 @@ function receiveMultipart(
     }
     parser.on(
       'file',
-      guarded((name: string | undefined, stream: Readable, info: { filename?: string }) => {
+      guarded((name: string | undefined, stream: Readable) => {
         stream.on('error', () => undefined); // reported through fileWritten
         if (!name) {
           stream.resume();
@@ -220,11 +220,6 @@ function receiveMultipart(
         if (name !== limits.fileField) {
           stream.resume();
           return;
-        }
-        if (info.filename === '') {
-          // An empty filename is how browsers send "no file chosen".
-          stream.resume();
-          throw invalidForm(`The '${limits.fileField}' part holds no file.`);
         }
         fileStream = stream;
         fileWritten = pipeline(stream, byteLimit(limits.maxBytes, counter), privateFile(path), { signal });

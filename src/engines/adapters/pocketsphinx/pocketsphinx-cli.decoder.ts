@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import type { Logger } from 'pino';
 import { abortedError, EngineError } from '../../ports/engine-error.js';
 import type { EngineHealth } from '../../ports/engine-health.js';
@@ -19,10 +19,23 @@ interface CliRun {
 /** Whether the program starts at all (`-help yes` prints its flags and exits in ~30 ms, loading no model). */
 function startsUp(binary: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const child = spawn(binary, ['-help', 'yes'], { stdio: 'ignore' });
-    child.once('error', () => resolve(false));
-    child.once('close', () => resolve(true));
+    try {
+      const child = spawn(binary, ['-help', 'yes'], { stdio: 'ignore' });
+      child.on('error', () => resolve(false));
+      child.once('close', () => resolve(true));
+    } catch {
+      resolve(false); // spawn throws at once for some failures (a bad path, too many processes)
+    }
   });
+}
+
+/** SIGKILL, never throwing (it runs from abort listeners, where a throw would be uncaught). */
+function killQuietly(child: ChildProcess): void {
+  try {
+    child.kill('SIGKILL');
+  } catch {
+    // already gone; 'close' reports the end
+  }
 }
 
 /** pocketsphinx_continuous per request: `-infile` the raw audio, words with times on stdout (`-time yes`). */
@@ -76,6 +89,8 @@ export class PocketsphinxCliDecoder implements PocketsphinxDecoder {
   private run(args: string[], signal: AbortSignal): Promise<CliRun> {
     return new Promise((resolve, reject) => {
       const child = spawn(this.options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.on('error', () => undefined); // the exit status reports a failed run
+      child.stderr.on('error', () => undefined);
       const stdout: Buffer[] = [];
       const errors: string[] = [];
       let pending = '';
@@ -89,14 +104,15 @@ export class PocketsphinxCliDecoder implements PocketsphinxDecoder {
             errors.push(line.trim().slice(0, 300));
         }
       });
-      const kill = (): void => void child.kill('SIGKILL');
+      const kill = (): void => killQuietly(child);
       this.running.add(kill);
       signal.addEventListener('abort', kill, { once: true });
       const settle = (): void => {
         this.running.delete(kill);
         signal.removeEventListener('abort', kill);
       };
-      child.once('error', (error) => {
+      // `on`, not `once`: a later error (a failed kill) must find a listener too.
+      child.on('error', (error) => {
         settle();
         const message = `${this.options.binary} could not be started (${INSTALL_HINT})`;
         reject(new EngineError('unavailable', message, this.engineId, { cause: error }));

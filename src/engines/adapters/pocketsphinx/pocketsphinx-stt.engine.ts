@@ -43,7 +43,15 @@ export class PocketsphinxSttEngine implements SttEngine {
   private readonly cli: PocketsphinxCliDecoder;
   private readonly warm: PocketsphinxWarmDecoder;
   private chosen?: Promise<PocketsphinxDecoder>;
-  private readonly cachedHealth = new CachedHealth(() => this.decoder().then((decoder) => decoder.probe()));
+  private readonly cachedHealth = new CachedHealth(() =>
+    this.decoder()
+      .then((decoder) => decoder.probe())
+      // Never a rejection: the constructor's warm-up does not await it.
+      .catch((error: unknown) => ({
+        available: false,
+        reason: error instanceof Error ? error.message : String(error),
+      })),
+  );
   private disposed = false;
 
   constructor(

@@ -112,7 +112,7 @@ export class PocketsphinxWarmDecoder implements PocketsphinxDecoder {
     });
     if (signal.aborted) throw abortedError(this.engineId);
     if (exit instanceof Error) throw new EngineError('failed', exit.message, this.engineId, { cause: exit });
-    const result = JSON.parse(await readFile(output, 'utf8').catch(() => '{}')) as ChildResult;
+    const result = await readResult(output);
     if (exit === 0 && result.utterances) return result.utterances;
     if (exit === GRAMMAR_EXIT && result.kind === 'grammar' && result.error) {
       throw new EngineError('invalid_input', result.error, this.engineId);
@@ -131,7 +131,7 @@ export class PocketsphinxWarmDecoder implements PocketsphinxDecoder {
           if (pending.pid !== undefined) killQuietly(pending.pid);
         // Closing stdin makes the server kill any decoder left and exit.
         server.child.stdin.end();
-        setTimeout(() => server.child.kill('SIGKILL'), 2000).unref();
+        setTimeout(() => killChild(server.child), 2000).unref();
       },
       () => undefined,
     );
@@ -190,7 +190,7 @@ export class PocketsphinxWarmDecoder implements PocketsphinxDecoder {
     ready.catch(() => undefined); // observed by running()
     const startTimer = setTimeout(() => {
       failStart(new EngineError('unavailable', 'the warm decoder did not start in time', this.engineId));
-      child.kill('SIGKILL');
+      killChild(child);
     }, START_TIMEOUT_MS);
     let stderrTail = '';
     child.stderr.setEncoding('utf8');
@@ -198,13 +198,16 @@ export class PocketsphinxWarmDecoder implements PocketsphinxDecoder {
       stderrTail = (stderrTail + text).slice(-2000);
     });
     child.stdin.on('error', () => undefined); // EPIPE once it has exited; 'close' says why
-    createInterface({ input: child.stdout }).on('line', (line) => {
+    child.stdout.on('error', () => undefined);
+    child.stderr.on('error', () => undefined);
+    const onLine = (line: string): void => {
       let message: { ready?: boolean; fatal?: string; id?: number; pid?: number; exit?: number };
       try {
         message = JSON.parse(line) as typeof message;
       } catch {
         return;
       }
+      if (typeof message !== 'object' || message === null) return;
       if (message.ready) {
         clearTimeout(startTimer);
         markReady();
@@ -230,8 +233,20 @@ export class PocketsphinxWarmDecoder implements PocketsphinxDecoder {
         }
         if (message.exit !== undefined) job.settle(message.exit);
       }
+    };
+    createInterface({ input: child.stdout }).on('line', (line: string) => {
+      try {
+        onLine(line);
+      } catch (error) {
+        // A message this side cannot act on must not end the gateway.
+        this.logger.warn(
+          { engine: this.engineId, err: String(error) },
+          'warm pocketsphinx: unusable message',
+        );
+      }
     });
-    child.once('error', (error) => {
+    // `on`, not `once`: a later error (a failed kill) must find a listener too.
+    child.on('error', (error) => {
       clearTimeout(startTimer);
       failStart(
         new EngineError(
@@ -252,6 +267,24 @@ export class PocketsphinxWarmDecoder implements PocketsphinxDecoder {
       void rm(folder, { recursive: true, force: true });
     });
     return { child, ready, folder, pending };
+  }
+}
+
+/** The decoder's result file; a missing or unreadable one is an empty result (the exit code decides). */
+async function readResult(path: string): Promise<ChildResult> {
+  try {
+    const parsed: unknown = JSON.parse(await readFile(path, 'utf8'));
+    return typeof parsed === 'object' && parsed !== null ? parsed : {};
+  } catch {
+    return {};
+  }
+}
+
+function killChild(child: ChildProcessWithoutNullStreams): void {
+  try {
+    child.kill('SIGKILL');
+  } catch {
+    // already gone
   }
 }
 
