@@ -379,7 +379,7 @@ export class TtsService {
   ): Promise<TtsResult> {
     const clips: AudioClip[] = [];
     let produced = 0;
-    for await (const clip of this.synthesizeChunks(plan, signal)) {
+    for await (const clip of this.synthesizeChunks(plan, signal, budget)) {
       produced += clipDurationSeconds(clip);
       // Leaving the loop cancels the chunks still running.
       if (produced > budget.seconds) throw this.overBudget(budget, produced);
@@ -474,11 +474,13 @@ export class TtsService {
     budget: AudioBudget,
   ): AsyncGenerator<AudioClip> {
     let index = 0;
-    for await (const clip of this.synthesizeChunks(plan, signal)) {
+    for await (const clip of this.synthesizeChunks(plan, signal, budget)) {
       const prepared = prepareStreamChunk(clip, { first: index === 0 });
       const seconds = clipDurationSeconds(prepared);
       const room = budget.seconds - produced.seconds;
-      if (seconds > room) {
+      // A clip longer than the budget may have been stopped there by its engine (maxSeconds):
+      // its trimmed length says nothing about the audio that is missing.
+      if (seconds > room || clipDurationSeconds(clip) > budget.seconds) {
         if (index === 0 && budget.limitedBy !== 'quota') throw this.overBudget(budget, seconds);
         const cut = clipPrefix(prepared, room);
         produced.seconds += clipDurationSeconds(cut);
@@ -498,7 +500,11 @@ export class TtsService {
    * running are cancelled: the next engine of the chain takes over the whole text, and the
    * failed engine's bulkhead slots are freed at once.
    */
-  private async *synthesizeChunks(plan: Plan, signal: AbortSignal): AsyncGenerator<AudioClip> {
+  private async *synthesizeChunks(
+    plan: Plan,
+    signal: AbortSignal,
+    budget: AudioBudget,
+  ): AsyncGenerator<AudioClip> {
     const concurrency = this.config.current.routers.core.tts.maxConcurrentChunks;
     const engine = plan.lease.engine;
     const stop = new AbortController();
@@ -507,7 +513,8 @@ export class TtsService {
       yield* mapInOrder(
         plan.chunks,
         concurrency,
-        (text) => engine.synthesize({ ...plan.base, text }, chunkSignal),
+        // No chunk needs to be longer than the whole budget: engines that can stop there.
+        (text) => engine.synthesize({ ...plan.base, text, maxSeconds: budget.seconds }, chunkSignal),
         chunkSignal,
       );
     } finally {
