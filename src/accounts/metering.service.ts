@@ -25,11 +25,17 @@ export interface MeteredCallSpec {
 
 /** One call between reserve and settle. commit() and fail() settle it; later calls are ignored. */
 export interface MeteredCall {
+  /**
+   * Seconds held from the quota for this call (Infinity when it is not metered): work whose
+   * length is only known as it runs stops there, so it never costs more than was reserved.
+   */
+  readonly reservedSeconds: number;
   commit(actualSeconds: number): Promise<number | undefined>;
   fail(error: unknown): Promise<void>;
 }
 
 const UNMETERED: MeteredCall = {
+  reservedSeconds: Number.POSITIVE_INFINITY,
   commit: () => Promise.resolve(undefined),
   fail: () => Promise.resolve(),
 };
@@ -136,6 +142,7 @@ export class MeteringService {
     let settled = false;
     const log = (errorCode: string | null) => logOf(account, context, spec, errorCode);
     return {
+      reservedSeconds: reservation.seconds,
       commit: async (actualSeconds) => {
         if (settled) return context.quotaRemainingSeconds;
         settled = true;

@@ -63,6 +63,21 @@ export class TtsCacheConfig {
   @IsBoolean() enabled = true;
   /** Bound of outputs/cache; least recently used results are evicted beyond it. */
   @IsNumber() @IsPositive() maxSizeMb = 256;
+  /**
+   * X-Cache and the JSON `cache` field for every caller. Off: only admin keys (and keyless
+   * development) see them, because a hit tells one tenant what another synthesised.
+   */
+  @IsBoolean() exposeStatus = false;
+}
+
+/** Limits on what SSML markup may ask for; checked before any engine runs (400 VALIDATION_FAILED). */
+export class TtsSsmlConfig {
+  /** Longest single <break> (time or strength). */
+  @IsNumber() @Min(0) @Max(3600) maxBreakSeconds = 10;
+  /** All pauses of one request together. */
+  @IsNumber() @Min(0) @Max(86400) maxTotalPauseSeconds = 60;
+  /** Slowest <prosody rate>, nested rates multiplied, in percent of the request's own rate. */
+  @IsNumber() @Min(1) @Max(100) minProsodyRatePercent = 50;
 }
 
 export class TtsRouterConfig {
@@ -76,7 +91,13 @@ export class TtsRouterConfig {
    * (the route's default chain); see config/engine-fallback.ts.
    */
   @IsArray() @IsString({ each: true }) fallback: string[] = [];
+  /**
+   * Most audio one request may produce: synthesis stops beyond it (413 AUDIO_TOO_LONG, or
+   * a stream ends there). Bounds one request's memory (10 min of 22 kHz PCM is 26 MB).
+   */
+  @IsNumber() @IsPositive() @Max(86400) maxAudioSeconds = 600;
   @ValidateNested() @Type(() => TtsCacheConfig) cache = new TtsCacheConfig();
+  @ValidateNested() @Type(() => TtsSsmlConfig) ssml = new TtsSsmlConfig();
 }
 
 /** Bounds on a request's `grammar` (JSGF) and `vocabulary`, checked before any decoder runs. */

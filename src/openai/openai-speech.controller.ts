@@ -7,7 +7,7 @@ import { ConfigService } from '../config/config.service.js';
 import { RequireScope } from '../accounts/auth/access.decorator.js';
 import { RouterGate } from '../config/router-gate.decorator.js';
 import { abortWhenClientLeaves } from '../tts/client-abort.js';
-import { setServedByHeaders } from '../tts/tts-response.js';
+import { cacheStatusVisible, setServedByHeaders } from '../tts/tts-response.js';
 import { TtsService } from '../tts/tts.service.js';
 import { VoicesService } from '../tts/voices.service.js';
 import { CreateSpeechDto } from './dto/create-speech.dto.js';
@@ -66,7 +66,9 @@ export class OpenAiSpeechController {
     }
     const result = await this.tts.synthesize(request, signal);
     setServedByHeaders(res, result);
-    res.setHeader('X-Cache', result.cache);
+    if (cacheStatusVisible(this.config.current.routers.core.tts.cache.exposeStatus)) {
+      res.setHeader('X-Cache', result.cache);
+    }
     const ignored = body.instructions ? [...result.ignoredParams, 'instructions'] : result.ignoredParams;
     if (ignored.length > 0) res.setHeader('X-Ignored-Params', ignored.join(', '));
     return new StreamableFile(result.audio, { type: result.contentType, length: result.audio.length });

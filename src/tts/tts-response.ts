@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { StreamableFile } from '@nestjs/common';
 import type { Response } from 'express';
 import { Enveloped } from '../common/envelope.js';
+import { RequestContextStore } from '../common/request-context.js';
 import type { TtsResult, TtsResultMeta, TtsStream } from './tts.service.js';
 
 /** The JSON answer of /tts (the OdeaDev /v1/tts shape, plus what the gateway adds). */
@@ -14,13 +15,25 @@ export interface TtsJsonAnswer {
   voice_used: string;
   engine: string;
   text_length: number;
-  cache: 'hit' | 'miss';
+  /** Only for admin keys, keyless development, or routers.core.tts.cache.expose_status. */
+  cache?: 'hit' | 'miss';
   ignored_params: string[];
   /** Quota seconds left after this request (null when the request is not metered). */
   remaining_quota: number | null;
   /** The voice's own engine, when it could not serve and `engine` stood in. */
   fallback_from?: string;
   words?: Array<{ word: string; start: number; end: number }>;
+}
+
+/**
+ * Whether this caller may see X-Cache (and the JSON `cache` field): a hit tells one tenant
+ * what another synthesised, so only admin keys and keyless development see it, unless
+ * routers.core.tts.cache.expose_status shows it to everyone.
+ */
+export function cacheStatusVisible(exposeStatus: boolean): boolean {
+  if (exposeStatus) return true;
+  const account = RequestContextStore.current()?.account;
+  return account !== undefined && account.isAdmin && account.scopes.includes('admin');
 }
 
 /** Which engine and voice made the audio, and which engine it stood in for. */
@@ -37,23 +50,23 @@ function setCommonHeaders(res: Response, meta: TtsResultMeta): void {
   if (meta.ignoredParams.length > 0) res.setHeader('X-Ignored-Params', meta.ignoredParams.join(', '));
 }
 
-export function audioAnswer(res: Response, result: TtsResult): StreamableFile {
+export function audioAnswer(res: Response, result: TtsResult, showCache: boolean): StreamableFile {
   setCommonHeaders(res, result);
   res.setHeader('X-Audio-Duration', result.durationSeconds.toFixed(3));
-  res.setHeader('X-Cache', result.cache);
+  if (showCache) res.setHeader('X-Cache', result.cache);
   return new StreamableFile(result.audio, { type: result.contentType, length: result.audio.length });
 }
 
-export function streamAnswer(res: Response, stream: TtsStream): StreamableFile {
+export function streamAnswer(res: Response, stream: TtsStream, showCache: boolean): StreamableFile {
   setCommonHeaders(res, stream);
-  res.setHeader('X-Cache', 'miss');
+  if (showCache) res.setHeader('X-Cache', 'miss');
   // Chunked transfer: no Content-Length, bytes leave as each chunk is encoded.
   return new StreamableFile(Readable.from(stream.body), { type: stream.contentType });
 }
 
-export function jsonAnswer(res: Response, result: TtsResult): Enveloped<TtsJsonAnswer> {
+export function jsonAnswer(res: Response, result: TtsResult, showCache: boolean): Enveloped<TtsJsonAnswer> {
   setServedByHeaders(res, result);
-  res.setHeader('X-Cache', result.cache);
+  if (showCache) res.setHeader('X-Cache', result.cache);
   if (result.ignoredParams.length > 0) res.setHeader('X-Ignored-Params', result.ignoredParams.join(', '));
   return new Enveloped(
     {
@@ -65,7 +78,7 @@ export function jsonAnswer(res: Response, result: TtsResult): Enveloped<TtsJsonA
       voice_used: result.voice,
       engine: result.engine,
       text_length: result.textLength,
-      cache: result.cache,
+      ...(showCache ? { cache: result.cache } : {}),
       ignored_params: result.ignoredParams,
       remaining_quota: result.quotaRemainingSeconds ?? null,
       ...(result.fallbackFrom ? { fallback_from: result.fallbackFrom } : {}),

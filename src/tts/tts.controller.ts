@@ -12,7 +12,13 @@ import { abortWhenClientLeaves } from './client-abort.js';
 import { SynthesizeDto } from './dto/synthesize.dto.js';
 import { VoiceQueryDto } from './dto/voice-query.dto.js';
 import { TtsStatisticsService, type TtsStatisticsRow } from './tts-statistics.service.js';
-import { audioAnswer, jsonAnswer, streamAnswer, type TtsJsonAnswer } from './tts-response.js';
+import {
+  audioAnswer,
+  cacheStatusVisible,
+  jsonAnswer,
+  streamAnswer,
+  type TtsJsonAnswer,
+} from './tts-response.js';
 import { TtsService, type TtsRequest } from './tts.service.js';
 import { voiceJson } from './voice-json.js';
 import { VoicesService } from './voices.service.js';
@@ -85,7 +91,10 @@ export class TtsController {
       timestamps: body.timestamps,
     };
     const signal = abortWhenClientLeaves(req, res);
-    if (body.stream && !wantsJson) return streamAnswer(res, await this.tts.synthesizeStream(request, signal));
+    const showCache = cacheStatusVisible(this.config.current.routers.core.tts.cache.exposeStatus);
+    if (body.stream && !wantsJson) {
+      return streamAnswer(res, await this.tts.synthesizeStream(request, signal), showCache);
+    }
     if (body.stream && wantsJson) {
       throw new AppError(
         'VALIDATION_FAILED',
@@ -93,7 +102,7 @@ export class TtsController {
       );
     }
     const result = await this.tts.synthesize(request, signal);
-    return wantsJson ? jsonAnswer(res, result) : audioAnswer(res, result);
+    return wantsJson ? jsonAnswer(res, result, showCache) : audioAnswer(res, result, showCache);
   }
 
   @Get('tts/voices')

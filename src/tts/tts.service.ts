@@ -22,7 +22,9 @@ import { appErrorForEngine, type EngineErrorWording } from '../engines/engine-ap
 import { type EngineAttemptFailure, engineChainExhausted } from '../engines/engine-chain-failure.js';
 import { EngineError, isEngineFault } from '../engines/ports/engine-error.js';
 import type { SynthesisRequest, TtsEngine, TtsParam } from '../engines/ports/tts-engine.js';
+import { type AudioEstimate, estimateAudio } from './audio-bound.js';
 import { mapInOrder } from './ordered-pool.js';
+import { inspectSsml, SsmlRefused, ssmlLimitViolation } from './ssml-inspector.js';
 import { splitIntoChunks } from './text-chunker.js';
 import { sanitizeText } from './text-sanitizer.js';
 import { TtsCacheService } from './tts-cache.service.js';
@@ -104,6 +106,37 @@ interface Resolved {
   text: string;
   /** The voice as the request named it. */
   voice: VoiceEntity;
+  /** How long the audio may get, from the text alone. */
+  estimate: AudioEstimate;
+}
+
+/**
+ * The most audio one request may produce, and what set that amount (it decides the answer
+ * when the audio outgrows it): the per-request ceiling, the quota that was left, or the
+ * text's own upper bound. Unmetered requests have only the ceiling.
+ */
+interface AudioBudget {
+  seconds: number;
+  limitedBy: 'ceiling' | 'quota' | 'bound';
+}
+
+/** A clip's first `seconds`, faded out over its last 10 ms so the cut does not click. */
+function clipPrefix(clip: AudioClip, seconds: number): AudioClip {
+  const length = Math.min(clip.samples.length, Math.max(0, Math.floor(seconds * clip.sampleRate)));
+  const samples = clip.samples.slice(0, length);
+  const fade = Math.min(length, Math.round(clip.sampleRate / 100));
+  for (let i = 0; i < fade; i++) {
+    const at = length - fade + i;
+    samples[at] = Math.round((samples[at] ?? 0) * ((fade - i) / fade));
+  }
+  return { samples, sampleRate: clip.sampleRate };
+}
+
+/** The seconds the quota had left, when `error` is the quota's refusal. */
+function quotaLeftIn(error: unknown): number | undefined {
+  if (!(error instanceof AppError) || error.code !== 'QUOTA_EXCEEDED') return undefined;
+  const details = error.details as { remaining_seconds?: unknown } | undefined;
+  return typeof details?.remaining_seconds === 'number' ? details.remaining_seconds : undefined;
 }
 
 /** One engine of the voice's fallback chain, the voice it speaks in and the cache key of its answer. */
@@ -147,19 +180,27 @@ export class TtsService {
   /**
    * Metering: the quota is reserved once, when the first engine is about to run, and
    * charged the seconds of the audio that is returned (whichever engine of the chain made
-   * it); a cached answer is charged its exact length. Every failure releases the
-   * reservation: nothing is charged for failed attempts or a failed request.
+   * it); a cached answer is charged its exact length. What is reserved is the most the
+   * text can become (see reserve()), and synthesis stops as soon as the audio outgrows it:
+   * such a request is refused whole (429 QUOTA_EXCEEDED when the quota set the amount,
+   * 413 AUDIO_TOO_LONG otherwise), so a client gets all the audio or an error, never a
+   * silently shortened file. Every failure releases the reservation: nothing is charged
+   * for failed attempts or a failed request.
    */
   async synthesize(request: TtsRequest, signal: AbortSignal): Promise<TtsResult> {
     const resolved = await this.resolve(request);
     const failures: EngineAttemptFailure[] = [];
     let call: MeteredCall | undefined;
+    let budget: AudioBudget | undefined;
     try {
       for await (const candidate of this.candidates(request, resolved, failures)) {
         // The cache is consulted before the engine is touched: a cached answer needs no engine at all.
         const cached = await this.cache.get(candidate.cacheKey);
         if (cached) {
           const seconds = cached.meta.durationSeconds;
+          // An answer cached before the limits were lowered (or beyond what was reserved) is not served.
+          const limit = budget ?? this.ceilingBudget();
+          if (seconds > limit.seconds) throw this.overBudget(limit, seconds);
           const quotaRemainingSeconds = call
             ? await call.commit(seconds)
             : await this.metering.charge(this.meterSpec(request, resolved, candidate, seconds));
@@ -180,8 +221,8 @@ export class TtsService {
           continue;
         }
         try {
-          call ??= await this.metering.begin(this.meterSpec(request, resolved, candidate));
-          const result = await this.synthesizeWith(plan, request, signal);
+          if (!call || !budget) ({ call, budget } = await this.reserve(request, resolved, candidate));
+          const result = await this.synthesizeWith(plan, request, signal, budget);
           const quotaRemainingSeconds = await call.commit(result.durationSeconds);
           this.noteServedBy(candidate);
           return { ...result, quotaRemainingSeconds };
@@ -198,24 +239,87 @@ export class TtsService {
     }
   }
 
-  /** What metering records and the plan must allow; the estimate is from the text unless known. */
+  /** What metering records and the plan must allow, reserving `seconds`. */
   private meterSpec(
     request: TtsRequest,
     resolved: Resolved,
     candidate: Candidate,
-    knownSeconds?: number,
+    seconds: number,
+    streaming = false,
   ): MeteredCallSpec {
-    const settings = this.config.current;
-    const speed = request.speed ?? settings.gen.defaultSpeedFactor;
     return {
-      estimateSeconds:
-        knownSeconds ?? resolved.text.length / settings.rateLimits.ttsEstimateCharsPerSecond / speed,
-      uses: { engine: candidate.engine, textLength: resolved.text.length },
+      estimateSeconds: seconds,
+      uses: {
+        engine: candidate.engine,
+        textLength: resolved.text.length,
+        ...(streaming ? { streaming: true } : {}),
+      },
       voice: candidate.voice.friendlyName,
       engine: candidate.engine,
       model: request.model,
       textLength: resolved.text.length,
     };
+  }
+
+  /**
+   * Reserves the most the text can become (its upper bound, at most max_audio_seconds).
+   * When that does not fit the quota but the text's ordinary length does, what is left is
+   * reserved instead, and the audio may not outgrow it; when not even the ordinary length
+   * fits, the request is refused up front (429 QUOTA_EXCEEDED with the ordinary figures).
+   */
+  private async reserve(
+    request: TtsRequest,
+    resolved: Resolved,
+    candidate: Candidate,
+    streaming = false,
+  ): Promise<{ call: MeteredCall; budget: AudioBudget }> {
+    const ceiling = this.config.current.routers.core.tts.maxAudioSeconds;
+    const wanted = Math.min(resolved.estimate.upperBoundSeconds, ceiling);
+    const spec = this.meterSpec(request, resolved, candidate, wanted, streaming);
+    let call: MeteredCall;
+    try {
+      call = await this.metering.begin(spec);
+    } catch (error) {
+      const left = quotaLeftIn(error);
+      if (left === undefined || left >= wanted) throw error;
+      const ordinary = Math.min(resolved.estimate.ordinarySeconds, wanted);
+      call = await this.metering.begin({ ...spec, estimateSeconds: left >= ordinary ? left : ordinary });
+    }
+    // Reservations are rounded to the millisecond: within that, the reservation is what was wanted.
+    const limitedBy =
+      call.reservedSeconds >= ceiling ? 'ceiling' : call.reservedSeconds < wanted - 0.001 ? 'quota' : 'bound';
+    return { call, budget: { seconds: Math.min(call.reservedSeconds, ceiling), limitedBy } };
+  }
+
+  /** The budget of a request nothing was reserved for yet: the per-request ceiling. */
+  private ceilingBudget(): AudioBudget {
+    return { seconds: this.config.current.routers.core.tts.maxAudioSeconds, limitedBy: 'ceiling' };
+  }
+
+  /** The answer to audio that outgrew its budget; nothing of it is charged. */
+  private overBudget(budget: AudioBudget, producedSeconds: number): AppError {
+    const limit = Math.round(budget.seconds * 1000) / 1000;
+    const produced = Math.round(producedSeconds * 1000) / 1000;
+    switch (budget.limitedBy) {
+      case 'quota':
+        return new AppError(
+          'QUOTA_EXCEEDED',
+          `The quota does not cover this request: ${limit} s were left and the audio passed ${produced} s before it was done. Nothing was charged.`,
+          { remaining_seconds: limit, needed_seconds: produced },
+        );
+      case 'ceiling':
+        return new AppError(
+          'AUDIO_TOO_LONG',
+          `The audio would be longer than ${limit} s, the most one request may produce (routers.core.tts.max_audio_seconds); send shorter text.`,
+          { max_audio_seconds: limit },
+        );
+      case 'bound':
+        return new AppError(
+          'AUDIO_TOO_LONG',
+          `The engine made more than ${limit} s of audio, the most this text was expected to take. Nothing was charged.`,
+          { max_audio_seconds: limit },
+        );
+    }
   }
 
   /**
@@ -235,6 +339,7 @@ export class TtsService {
     const resolved = await this.resolve(request);
     const failures: EngineAttemptFailure[] = [];
     let call: MeteredCall | undefined;
+    let budget: AudioBudget | undefined;
     try {
       for await (const candidate of this.candidates(request, resolved, failures)) {
         const plan = this.plan(request, resolved, candidate);
@@ -245,11 +350,8 @@ export class TtsService {
         const produced = { seconds: 0 };
         let clips: AsyncGenerator<AudioClip>;
         try {
-          if (!call) {
-            const spec = this.meterSpec(request, resolved, candidate);
-            call = await this.metering.begin({ ...spec, uses: { ...spec.uses, streaming: true } });
-          }
-          clips = await this.startStream(plan, signal, produced);
+          if (!call || !budget) ({ call, budget } = await this.reserve(request, resolved, candidate, true));
+          clips = await this.startStream(plan, signal, produced, budget);
         } catch (error) {
           plan.lease.release();
           failures.push(this.fallbackFailure(error, candidate, resolved));
@@ -265,12 +367,30 @@ export class TtsService {
     }
   }
 
-  /** The whole answer from one engine, encoded and cached under that engine's key. */
-  private async synthesizeWith(plan: Plan, request: TtsRequest, signal: AbortSignal): Promise<TtsResult> {
+  /**
+   * The whole answer from one engine, encoded and cached under that engine's key; refused
+   * (before it is encoded or cached) as soon as its audio outgrows the budget.
+   */
+  private async synthesizeWith(
+    plan: Plan,
+    request: TtsRequest,
+    signal: AbortSignal,
+    budget: AudioBudget,
+  ): Promise<TtsResult> {
     const clips: AudioClip[] = [];
-    for await (const clip of this.synthesizeChunks(plan, signal)) clips.push(clip);
+    let produced = 0;
+    for await (const clip of this.synthesizeChunks(plan, signal, budget)) {
+      produced += clipDurationSeconds(clip);
+      // Leaving the loop cancels the chunks still running.
+      if (produced > budget.seconds) throw this.overBudget(budget, produced);
+      clips.push(clip);
+    }
     // Final audio (another gateway's finished answer) made in one call is passed through untouched.
     const joined = plan.finalAudio && clips.length === 1 && clips[0] ? clips[0] : joinClips(clips);
+    // Joining adds short pauses between chunks: the answer itself must fit too.
+    if (clipDurationSeconds(joined) > budget.seconds) {
+      throw this.overBudget(budget, clipDurationSeconds(joined));
+    }
     const audio = await this.transcoder.encode(
       joined,
       plan.meta.format,
@@ -292,8 +412,9 @@ export class TtsService {
     plan: Plan,
     signal: AbortSignal,
     produced: { seconds: number },
+    budget: AudioBudget,
   ): Promise<AsyncGenerator<AudioClip>> {
-    const clips = this.streamChunks(plan, signal, produced);
+    const clips = this.streamChunks(plan, signal, produced, budget);
     const first = await clips.next();
     const toAppError = (error: unknown): unknown => this.appError(error, plan.voice.friendlyName);
     return (async function* started(): AsyncGenerator<AudioClip> {
@@ -340,15 +461,33 @@ export class TtsService {
     })();
   }
 
+  /**
+   * The stream's chunks, ready to encode, up to the budget: a chunk that would pass it is
+   * cut there and the stream ends (the chunks still running are cancelled). Only a first
+   * chunk already past max_audio_seconds (or the text's bound) is refused instead, since
+   * nothing has been sent yet: 413 AUDIO_TOO_LONG.
+   */
   private async *streamChunks(
     plan: Plan,
     signal: AbortSignal,
     produced: { seconds: number },
+    budget: AudioBudget,
   ): AsyncGenerator<AudioClip> {
     let index = 0;
-    for await (const clip of this.synthesizeChunks(plan, signal)) {
+    for await (const clip of this.synthesizeChunks(plan, signal, budget)) {
       const prepared = prepareStreamChunk(clip, { first: index === 0 });
-      produced.seconds += clipDurationSeconds(prepared);
+      const seconds = clipDurationSeconds(prepared);
+      const room = budget.seconds - produced.seconds;
+      // A clip longer than the budget may have been stopped there by its engine (maxSeconds):
+      // its trimmed length says nothing about the audio that is missing.
+      if (seconds > room || clipDurationSeconds(clip) > budget.seconds) {
+        if (index === 0 && budget.limitedBy !== 'quota') throw this.overBudget(budget, seconds);
+        const cut = clipPrefix(prepared, room);
+        produced.seconds += clipDurationSeconds(cut);
+        if (cut.samples.length > 0) yield cut;
+        break;
+      }
+      produced.seconds += seconds;
       index++;
       yield prepared;
     }
@@ -361,7 +500,11 @@ export class TtsService {
    * running are cancelled: the next engine of the chain takes over the whole text, and the
    * failed engine's bulkhead slots are freed at once.
    */
-  private async *synthesizeChunks(plan: Plan, signal: AbortSignal): AsyncGenerator<AudioClip> {
+  private async *synthesizeChunks(
+    plan: Plan,
+    signal: AbortSignal,
+    budget: AudioBudget,
+  ): AsyncGenerator<AudioClip> {
     const concurrency = this.config.current.routers.core.tts.maxConcurrentChunks;
     const engine = plan.lease.engine;
     const stop = new AbortController();
@@ -370,7 +513,8 @@ export class TtsService {
       yield* mapInOrder(
         plan.chunks,
         concurrency,
-        (text) => engine.synthesize({ ...plan.base, text }, chunkSignal),
+        // No chunk needs to be longer than the whole budget: engines that can stop there.
+        (text) => engine.synthesize({ ...plan.base, text, maxSeconds: budget.seconds }, chunkSignal),
         chunkSignal,
       );
     } finally {
@@ -389,6 +533,7 @@ export class TtsService {
       context.voice = voice.friendlyName;
     }
     const text = sanitizeText(request.text, settings.routers.core.tts.maxTextLength);
+    const ssml = request.ssml === true ? this.inspectSsml(text) : undefined;
     if (
       request.model !== undefined &&
       request.model !== voice.engine &&
@@ -402,7 +547,30 @@ export class TtsService {
         },
       );
     }
-    return { text, voice };
+    const estimate = estimateAudio(text, {
+      speed: request.speed ?? settings.gen.defaultSpeedFactor,
+      charsPerSecond: settings.rateLimits.ttsEstimateCharsPerSecond,
+      ssml,
+    });
+    return { text, voice, estimate };
+  }
+
+  /** The SSML's pauses and rates, refused (400 naming `text`) beyond routers.core.tts.ssml. */
+  private inspectSsml(text: string) {
+    const refuse = (reason: string) =>
+      new AppError('VALIDATION_FAILED', `The SSML in text is refused: ${reason}`, {
+        fields: [{ field: 'text', errors: [reason] }],
+      });
+    let inspection;
+    try {
+      inspection = inspectSsml(text);
+    } catch (error) {
+      if (error instanceof SsmlRefused) throw refuse(error.message);
+      throw error;
+    }
+    const violation = ssmlLimitViolation(inspection, this.config.current.routers.core.tts.ssml);
+    if (violation) throw refuse(violation);
+    return inspection;
   }
 
   /**

@@ -36,6 +36,11 @@ export interface SynthesisRequest {
   cfgWeight?: number;
   /** Ask for word timings (engines that cannot ignore it). */
   wordTimestamps?: boolean;
+  /**
+   * Audio past this many seconds is not wanted (the gateway refuses or cuts it): an engine
+   * that can may stop once its clip is longer and return what it made. Ignored by the rest.
+   */
+  maxSeconds?: number;
 }
 
 /**

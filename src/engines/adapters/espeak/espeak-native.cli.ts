@@ -13,6 +13,8 @@ export interface NativeSynthesisJob {
   voice: string;
   rate: number;
   pitch: number;
+  /** Stop once the clip has more samples than this (the caller wants no more). */
+  maxSamples?: number;
 }
 
 /** Why a native call failed, for the engine to turn into an EngineError of the right kind. */
@@ -33,7 +35,12 @@ interface Run {
   stderr: string;
   code: number | null;
   signal: NodeJS.Signals | null;
+  /** The program was stopped because its output passed the byte limit. */
+  capped: boolean;
 }
+
+/** Bytes of the WAV header espeak-ng writes before the samples. */
+const WAV_HEADER_BYTES = 44;
 
 /**
  * The espeak-ng program, one process per request. It is 2.5–3× faster than the WASM build
@@ -86,8 +93,9 @@ export class EspeakNativeCli {
       // -m: read SSML like the WASM build; -b 1: the input is UTF-8; --stdout: WAV on stdout.
       const voice = ['-v', job.voice, '-s', String(job.rate), '-p', String(job.pitch)];
       const args = [...voice, '-m', '-b', '1', '--stdout'];
-      const run = await this.run(args, job.input, signal);
-      if (run.code !== 0) {
+      const maxBytes = job.maxSamples === undefined ? undefined : WAV_HEADER_BYTES + 2 * job.maxSamples + 2;
+      const run = await this.run(args, job.input, signal, maxBytes);
+      if (run.code !== 0 && !run.capped) {
         throw new NativeCliError(
           'failed',
           `espeak-ng exited with ${run.code ?? run.signal}: ${run.stderr.trim()}`,
@@ -109,7 +117,7 @@ export class EspeakNativeCli {
     for (const child of this.children) child.kill('SIGKILL');
   }
 
-  private run(args: string[], input: string, signal?: AbortSignal): Promise<Run> {
+  private run(args: string[], input: string, signal?: AbortSignal, maxStdoutBytes?: number): Promise<Run> {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) {
         reject(new NativeCliError('aborted', 'aborted'));
@@ -118,13 +126,24 @@ export class EspeakNativeCli {
       const child = spawn(this.binary, args, { stdio: ['pipe', 'pipe', 'pipe'] });
       this.children.add(child);
       const stdout: Buffer[] = [];
+      let stdoutBytes = 0;
+      let capped = false;
       let stderr = '';
       const onAbort = () => {
         child.kill('SIGKILL');
         reject(new NativeCliError('aborted', 'aborted'));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+      child.stdout.on('data', (chunk: Buffer) => {
+        if (capped) return;
+        stdout.push(chunk);
+        stdoutBytes += chunk.length;
+        // Past the limit the rest is not wanted: stop the program, keep what it wrote.
+        if (maxStdoutBytes !== undefined && stdoutBytes > maxStdoutBytes) {
+          capped = true;
+          child.kill('SIGKILL');
+        }
+      });
       child.stderr.on('data', (chunk: Buffer) => {
         if (stderr.length < MAX_STDERR) stderr += chunk.toString('utf8');
       });
@@ -139,7 +158,7 @@ export class EspeakNativeCli {
         signal?.removeEventListener('abort', onAbort);
         this.children.delete(child);
         if (this.closed && exitSignal) reject(new NativeCliError('closed', 'the espeak engine was disposed'));
-        resolve({ stdout: Buffer.concat(stdout), stderr, code, signal: exitSignal });
+        resolve({ stdout: Buffer.concat(stdout), stderr, code, signal: exitSignal, capped });
       });
       child.stdin.end(input, 'utf8');
     });

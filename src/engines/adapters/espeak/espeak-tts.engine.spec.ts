@@ -315,6 +315,25 @@ describe('EspeakTtsEngine failures', () => {
   });
 });
 
+describe('EspeakTtsEngine maxSeconds', () => {
+  const longPause = '<speak>a<break time="600s"/>b</speak>';
+  for (const backend of NATIVE_INSTALLED ? ['wasm', 'native'] : ['wasm']) {
+    it(`stops a ${backend} synthesis just past maxSeconds and returns what it made`, async () => {
+      const engine = makeEngine({ backend, warmup_texts: 0 });
+      try {
+        const clip = await engine.synthesize(
+          { text: longPause, voiceId: 'en-us', ssml: true, maxSeconds: 5 },
+          never,
+        );
+        const seconds = clipDurationSeconds(clip);
+        assert.ok(seconds > 5 && seconds < 7, `${seconds} s`);
+      } finally {
+        await engine.dispose();
+      }
+    });
+  }
+});
+
 describe('espeak options', () => {
   const create = (options: Record<string, unknown>) =>
     espeakTtsEngineFactory.create({ id: 'espeak', options }, context);

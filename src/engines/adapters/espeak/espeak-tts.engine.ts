@@ -115,6 +115,9 @@ export class EspeakTtsEngine implements TtsEngine {
       voice: voice.identifier,
       rate: espeakRate(request.speed),
       pitch: espeakPitch(request.pitch),
+      ...(request.maxSeconds !== undefined && Number.isFinite(request.maxSeconds)
+        ? { maxSamples: Math.ceil(request.maxSeconds * ESPEAK_SAMPLE_RATE) }
+        : {}),
     };
 
     if (request.wordTimestamps) {

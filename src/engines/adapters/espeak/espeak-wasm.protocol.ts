@@ -19,6 +19,8 @@ export interface WasmSynthesisJob {
   pitch: number;
   /** Return marks and word events (needed for word timings only). */
   collectEvents: boolean;
+  /** Stop once the clip has more samples than this (the caller wants no more). */
+  maxSamples?: number;
 }
 
 export type ToWorker = { type: 'synthesize'; seq: number; job: WasmSynthesisJob };

@@ -66,7 +66,8 @@ function synthesize(seq: number, job: WasmSynthesisJob): void {
     }
     // Called every few ms of work: the abort reaches a running synthesis this way.
     aborted = Atomics.load(abortFlag, 0) === seq;
-    return aborted;
+    // Past maxSamples the rest is not wanted: stop, and return what was made.
+    return aborted || (job.maxSamples !== undefined && length > job.maxSamples);
   });
   const samples = new Int16Array(aborted ? 0 : length);
   if (!aborted) {
