@@ -7,6 +7,7 @@ import { AppConfig, PlanConfig } from './config.schema.js';
 import { fallbackErrors, routeFallbackErrors } from './engine-fallback.js';
 import { type AppliedOverride, applyEnvOverrides, type Environment } from './env-overrides.js';
 import { KNOWN_ENGINE_TYPES } from './known-engine-types.js';
+import { nestedMappingErrors } from './nested-mapping-errors.js';
 
 export type ConfigParseResult =
   | {
@@ -72,8 +73,9 @@ export function buildConfig(fileDocument: Record<string, unknown>, env: Environm
 
   const config = plainToInstance(AppConfig, camel);
   const validation = validateSync(config, VALIDATOR_OPTIONS);
-  const errors = flattenErrors(validation, []);
-  let wellTyped = !hasTypeErrors(validation);
+  const mappingErrors = nestedMappingErrors(config);
+  const errors = [...flattenErrors(validation, []), ...mappingErrors];
+  let wellTyped = !hasTypeErrors(validation) && mappingErrors.length === 0;
 
   if (rawPlans !== undefined) {
     if (!isRecord(rawPlans) || Object.keys(rawPlans).length === 0) {

@@ -138,6 +138,12 @@ export class ConfigService implements OnModuleDestroy {
         this.refuse('file', [`cannot read the file: ${(error as Error).message}`]);
         return false;
       }
+      // An editor that truncates then writes shows an empty file for a moment; applying it would
+      // reset every setting to its default. The write that follows triggers another reload.
+      if (text.trim() === '') {
+        this.logger?.warn('config.yaml is empty; ignored until it has content (restart to run on defaults)');
+        return false;
+      }
       const hash = hashOf(text);
       if (hash === this.lastSeenHash) return this.report.valid;
       this.lastSeenHash = hash;
