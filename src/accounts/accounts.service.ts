@@ -4,7 +4,7 @@ import { API_SCOPES, type Account } from '../common/request-context.js';
 import { ConfigService } from '../config/config.service.js';
 import { type IssuedApiKey, ApiKeyService } from './api-key.service.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
-import { planOf } from './plan-policy.js';
+import { isPlanName, planOf } from './plan-policy.js';
 import type { User } from './user.js';
 import { type UserChanges, UsersRepository } from './users.repository.js';
 
@@ -26,7 +26,7 @@ export class AccountsService {
   ) {}
 
   private assertPlan(plan: string): void {
-    if (!(plan in this.config.current.rateLimits.plans)) {
+    if (!isPlanName(this.config.current, plan)) {
       throw new AppError('VALIDATION_FAILED', `No plan '${plan}' in rate_limits.plans.`, {
         fields: [
           {

@@ -9,10 +9,18 @@ export interface PlanFeatureUse {
   textLength?: number;
 }
 
+/**
+ * Whether `rate_limits.plans` defines a plan of this name. Own properties only: `toString`,
+ * `constructor` or `__proto__` are in every object without being plans.
+ */
+export function isPlanName(config: AppConfig, plan: string): boolean {
+  return Object.hasOwn(config.rateLimits.plans, plan);
+}
+
 /** The plan's settings; a user whose plan was removed from config gets the default plan. */
 export function planOf(config: AppConfig, plan: string): PlanConfig {
   const plans = config.rateLimits.plans;
-  return plans[plan] ?? plans[config.rateLimits.defaultPlan];
+  return isPlanName(config, plan) ? plans[plan] : plans[config.rateLimits.defaultPlan];
 }
 
 function disabled(plan: string, feature: string, message: string): AppError {

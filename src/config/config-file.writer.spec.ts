@@ -3,37 +3,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { applyMergePatchToYaml, writeFileAtomically } from './config-file.writer.js';
-
-describe('applyMergePatchToYaml', () => {
-  const original = [
-    '# operator notes stay',
-    'middleware:',
-    '  timing:',
-    '    enabled: true # inline comment stays',
-    '    slow_request_threshold: 5.0',
-    'gen: { chunk_size: 200 }',
-    'extra: keep',
-    '',
-  ].join('\n');
-
-  it('changes only the patched keys and keeps comments', () => {
-    const next = applyMergePatchToYaml(original, { middleware: { timing: { enabled: false } } });
-    assert.match(next, /# operator notes stay/);
-    assert.match(next, /enabled: false # inline comment stays/);
-    assert.match(next, /slow_request_threshold: 5.0/);
-    assert.match(next, /extra: keep/);
-  });
-
-  it('adds missing sections, replaces arrays and deletes keys set to null', () => {
-    const next = applyMergePatchToYaml(original, {
-      routers: { core: { stt: { supported_formats: ['wav'] } } },
-      extra: null,
-    });
-    assert.match(next, /routers:\n\s+core:\n\s+stt:\n\s+supported_formats:\n\s+- wav/);
-    assert.doesNotMatch(next, /extra:/);
-  });
-});
+import { writeFileAtomically } from './config-file.writer.js';
 
 describe('writeFileAtomically', () => {
   it('replaces the file whole, keeps its mode and leaves no temporary file', async () => {

@@ -1,10 +1,13 @@
 import { plainToInstance } from 'class-transformer';
 import { type ValidationError, validateSync } from 'class-validator';
 import * as yaml from 'js-yaml';
+import { documentShapeErrors } from './config-document-shape.js';
 import { keysToCamel, keysToSnake, snakePathOf } from './config-keys.js';
 import { AppConfig, PlanConfig } from './config.schema.js';
 import { fallbackErrors, routeFallbackErrors } from './engine-fallback.js';
 import { type AppliedOverride, applyEnvOverrides, type Environment } from './env-overrides.js';
+import { KNOWN_ENGINE_TYPES } from './known-engine-types.js';
+import { nestedMappingErrors } from './nested-mapping-errors.js';
 
 export type ConfigParseResult =
   | {
@@ -54,8 +57,13 @@ export function parseConfig(text: string, env: Environment): ConfigParseResult {
 }
 
 export function buildConfig(fileDocument: Record<string, unknown>, env: Environment): ConfigParseResult {
+  // Reserved keys never reach the readers below (a merge or lookup through them reaches Object.prototype).
+  const shapeErrors = documentShapeErrors(fileDocument);
+  if (shapeErrors.length > 0) return { ok: false, errors: shapeErrors };
   const seeded = seedDefaultPlans(fileDocument);
   const { raw, applied } = applyEnvOverrides(seeded, env);
+  const overriddenShapeErrors = documentShapeErrors(raw);
+  if (overriddenShapeErrors.length > 0) return { ok: false, errors: overriddenShapeErrors };
   const camel = keysToCamel(raw) as Record<string, unknown>;
 
   const rateLimits = isRecord(camel['rateLimits']) ? camel['rateLimits'] : undefined;
@@ -64,26 +72,34 @@ export function buildConfig(fileDocument: Record<string, unknown>, env: Environm
   if (rateLimits && rawPlans !== undefined) delete rateLimits['plans'];
 
   const config = plainToInstance(AppConfig, camel);
-  const errors = flattenErrors(validateSync(config, VALIDATOR_OPTIONS), []);
+  const validation = validateSync(config, VALIDATOR_OPTIONS);
+  const mappingErrors = nestedMappingErrors(config);
+  const errors = [...flattenErrors(validation, []), ...mappingErrors];
+  let wellTyped = !hasTypeErrors(validation) && mappingErrors.length === 0;
 
   if (rawPlans !== undefined) {
     if (!isRecord(rawPlans) || Object.keys(rawPlans).length === 0) {
       errors.push('rate_limits.plans must be a mapping of plan name to limits with at least one plan');
+      wellTyped = false;
     } else {
       const plans: Record<string, PlanConfig> = {};
       for (const [name, value] of Object.entries(rawPlans)) {
         if (!isRecord(value)) {
           errors.push(`rate_limits.plans.${name} must be a mapping of limits`);
+          wellTyped = false;
           continue;
         }
         const plan = plainToInstance(PlanConfig, value);
-        errors.push(...flattenErrors(validateSync(plan, VALIDATOR_OPTIONS), ['rateLimits', 'plans', name]));
+        const planValidation = validateSync(plan, VALIDATOR_OPTIONS);
+        errors.push(...flattenErrors(planValidation, ['rateLimits', 'plans', name]));
+        if (hasTypeErrors(planValidation)) wellTyped = false;
         plans[name] = plan;
       }
       config.rateLimits.plans = plans;
     }
   }
-  errors.push(...crossFieldErrors(config));
+  // Cross-field rules read the typed shape; they run only once every value has its declared type.
+  if (wellTyped) errors.push(...crossFieldErrors(config));
   annotateEnvSources(errors, applied);
 
   if (errors.length > 0) return { ok: false, errors };
@@ -102,12 +118,13 @@ function seedDefaultPlans(document: Record<string, unknown>): Record<string, unk
 
 function crossFieldErrors(config: AppConfig): string[] {
   const errors: string[] = [];
-  if (!(config.rateLimits.defaultPlan in config.rateLimits.plans)) {
+  // Own properties only: `toString` or `constructor` is in every object without being a plan.
+  if (!Object.hasOwn(config.rateLimits.plans, config.rateLimits.defaultPlan)) {
     errors.push(
       `rate_limits.default_plan names plan '${config.rateLimits.defaultPlan}', which rate_limits.plans does not define`,
     );
   }
-  if (!config.auth.enforce && !(config.auth.devUserPlan in config.rateLimits.plans)) {
+  if (!config.auth.enforce && !Object.hasOwn(config.rateLimits.plans, config.auth.devUserPlan)) {
     errors.push(
       `auth.dev_user_plan names plan '${config.auth.devUserPlan}', which rate_limits.plans does not define`,
     );
@@ -115,13 +132,19 @@ function crossFieldErrors(config: AppConfig): string[] {
   // Ids are unique across kinds too: /circuit-breakers/{id} and X-Engine name one engine.
   const seen = new Map<string, string>();
   for (const kind of ['tts', 'stt', 'chat'] as const) {
-    for (const entry of config.engines[kind]) {
+    const known = KNOWN_ENGINE_TYPES[kind];
+    config.engines[kind].forEach((entry, index) => {
+      if (!known.includes(entry.type)) {
+        errors.push(
+          `engines.${kind}.${index}.type '${entry.type}' is not a known ${kind.toUpperCase()} engine type (one of: ${known.join(', ')})`,
+        );
+      }
       const first = seen.get(entry.id);
       if (first === kind) errors.push(`engines.${kind} lists engine id '${entry.id}' twice`);
       else if (first)
         errors.push(`engines.${kind} uses engine id '${entry.id}', already used in engines.${first}`);
       else seen.set(entry.id, kind);
-    }
+    });
   }
   errors.push(...fallbackErrors(config.engines), ...routeFallbackErrors(config));
   if (!config.database.url && config.database.schema !== 'public') {
@@ -141,6 +164,35 @@ function annotateEnvSources(errors: string[], applied: AppliedOverride[]): void 
   }
 }
 
+/** Constraints saying a value is not of its declared type (as opposed to out of range or not allowed). */
+const TYPE_CONSTRAINTS = new Set([
+  'isArray',
+  'isBoolean',
+  'isInt',
+  'isNumber',
+  'isObject',
+  'isString',
+  'isStringMap',
+  'nestedValidation',
+  'unknownValue',
+]);
+
+function hasTypeErrors(errors: ValidationError[]): boolean {
+  return errors.some(
+    (error) =>
+      Object.keys(error.constraints ?? {}).some((name) => TYPE_CONSTRAINTS.has(name)) ||
+      hasTypeErrors(error.children ?? []),
+  );
+}
+
+/** class-validator's wording for a nested value that is not an object, in config.yaml's terms. */
+function reasonOf(name: string, message: string, property: string, siblings: string[]): string | null {
+  // "must be an array" already says it; what each item must be would only repeat it.
+  if (name !== 'isArray' && siblings.includes('isArray') && message.startsWith('each value')) return null;
+  if (name === 'nestedValidation') return 'must be a mapping';
+  return message.startsWith(`${property} `) ? message.slice(property.length + 1) : message;
+}
+
 /** class-validator's tree → one line per invalid or unknown key, named by its YAML path. */
 function flattenErrors(errors: ValidationError[], parentPath: string[]): string[] {
   const lines: string[] = [];
@@ -151,9 +203,8 @@ function flattenErrors(errors: ValidationError[], parentPath: string[]): string[
     if ('whitelistValidation' in constraints) {
       lines.push(`${yamlPath} is not a known setting`);
     } else if (Object.keys(constraints).length > 0) {
-      const reasons = Object.values(constraints).map((message) =>
-        message.startsWith(`${error.property} `) ? message.slice(error.property.length + 1) : message,
-      );
+      const names = Object.keys(constraints);
+      const reasons = names.flatMap((name) => reasonOf(name, constraints[name], error.property, names) ?? []);
       lines.push(`${yamlPath} ${[...new Set(reasons)].join('; ')}`);
     }
     if (error.children && error.children.length > 0) {

@@ -15,6 +15,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import { IsStringMap } from './is-string-map.decorator.js';
 
 /*
  * The typed shape of config/config.yaml. Property names are the camelCase form of the
@@ -196,7 +197,7 @@ export class GenerationConfig {
 
 export class OpenAiCompatConfig {
   /** OpenAI voice name → a voice's friendly name, so OpenAI client code runs unchanged. */
-  @IsObject() voiceMap: Record<string, string> = {
+  @IsStringMap() voiceMap: Record<string, string> = {
     alloy: 'en-us',
     ash: 'en-gb',
     ballad: 'en-gb',

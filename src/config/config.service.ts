@@ -5,11 +5,13 @@ import { basename, dirname } from 'node:path';
 import type { OnModuleDestroy } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { AppError } from '../common/app-error.js';
-import { applyMergePatchToYaml, writeFileAtomically } from './config-file.writer.js';
+import { documentShapeErrors } from './config-document-shape.js';
+import { writeFileAtomically } from './config-file.writer.js';
 import { type ConfigParseResult, configToDocument, parseConfig } from './config.loader.js';
 import type { AppConfig } from './config.schema.js';
 import type { ConfigValidationReport } from './config-validation-report.js';
 import type { AppliedOverride, Environment } from './env-overrides.js';
+import { applyMergePatchToYaml } from './yaml-merge-patch.js';
 
 export type ConfigChangeListener = (next: AppConfig, previous: AppConfig) => void;
 
@@ -136,6 +138,12 @@ export class ConfigService implements OnModuleDestroy {
         this.refuse('file', [`cannot read the file: ${(error as Error).message}`]);
         return false;
       }
+      // An editor that truncates then writes shows an empty file for a moment; applying it would
+      // reset every setting to its default. The write that follows triggers another reload.
+      if (text.trim() === '') {
+        this.logger?.warn('config.yaml is empty; ignored until it has content (restart to run on defaults)');
+        return false;
+      }
       const hash = hashOf(text);
       if (hash === this.lastSeenHash) return this.report.valid;
       this.lastSeenHash = hash;
@@ -156,15 +164,15 @@ export class ConfigService implements OnModuleDestroy {
    */
   patch(patch: Record<string, unknown>): Promise<AppConfig> {
     return this.enqueue(async () => {
+      // Checked before the merge, so reserved keys never reach it (nor deletions of them the result would not show).
+      const shapeErrors = documentShapeErrors(patch);
+      if (shapeErrors.length > 0) throw this.refusePatch(shapeErrors);
       const text = await readFile(this.configPath, 'utf8');
-      const nextText = applyMergePatchToYaml(text, patch);
+      const merged = applyMergePatchToYaml(text, patch);
+      if (!merged.ok) throw this.refusePatch(merged.errors);
+      const nextText = merged.text;
       const result = parseConfig(nextText, this.env);
-      if (!result.ok) {
-        this.logger?.warn({ errors: result.errors }, 'config patch refused');
-        throw new AppError('CONFIG_INVALID', 'The configuration change is invalid; nothing was changed.', {
-          errors: result.errors,
-        });
-      }
+      if (!result.ok) throw this.refusePatch(result.errors);
       try {
         await writeFileAtomically(this.configPath, nextText);
       } catch (error) {
@@ -174,6 +182,13 @@ export class ConfigService implements OnModuleDestroy {
       this.lastSeenHash = hashOf(nextText);
       this.apply(result, 'patch');
       return this.config;
+    });
+  }
+
+  private refusePatch(errors: string[]): AppError {
+    this.logger?.warn({ errors }, 'config patch refused');
+    return new AppError('CONFIG_INVALID', 'The configuration change is invalid; nothing was changed.', {
+      errors,
     });
   }
 

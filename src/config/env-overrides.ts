@@ -73,6 +73,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Defines an own data property, even for a key like `__proto__` that plain assignment would treat specially. */
+function setOwn(node: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(node, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** Strings that look like the wanted kind become that kind; anything else stays a string so validation names it. */
 function coerce(value: string, kind: ValueKind): unknown {
   const trimmed = value.trim();
@@ -97,11 +102,12 @@ export function applyEnvOverrides(
     const path = typeof override.path === 'function' ? override.path(out) : override.path;
     let node: Record<string, unknown> = out;
     for (const segment of path.slice(0, -1)) {
-      const next = node[segment];
-      if (!isRecord(next)) node[segment] = {};
+      // Own properties only: a path segment such as `__proto__` (from default_plan) must not walk into a prototype.
+      const next = Object.hasOwn(node, segment) ? node[segment] : undefined;
+      if (!isRecord(next)) setOwn(node, segment, {});
       node = node[segment] as Record<string, unknown>;
     }
-    node[path[path.length - 1]] = coerce(value, override.kind);
+    setOwn(node, path[path.length - 1], coerce(value, override.kind));
     applied.push({ variable: override.variable, path: path.join('.') });
   }
   return { raw: out, applied };
