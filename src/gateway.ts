@@ -9,6 +9,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express from 'express';
 import type { DestinationStream, Logger } from 'pino';
 import { AppModule } from './app.module.js';
+import { inputGuardMiddleware } from './common/input-guard.middleware.js';
 import { requestContextMiddleware } from './common/request-context.middleware.js';
 import { ConfigService } from './config/config.service.js';
 import type { Environment } from './config/env-overrides.js';
@@ -116,7 +117,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   app.set('etag', false);
   app.set('trust proxy', 'loopback');
   app.use(requestContextMiddleware);
-  app.use(express.json({ limit: `${settings.server.maxJsonBodyKb}kb` }));
+  app.use(
+    express.json({ limit: `${settings.server.maxJsonBodyKb}kb` }),
+    inputGuardMiddleware(() => config.current.server.maxJsonDepth),
+  );
   if (settings.server.corsOrigins.length > 0) app.enableCors({ origin: settings.server.corsOrigins });
   SwaggerModule.setup(
     'docs',

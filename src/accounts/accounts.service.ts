@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppError } from '../common/app-error.js';
-import { API_SCOPES, type Account } from '../common/request-context.js';
+import { API_SCOPES, type Account, DEFAULT_KEY_SCOPES } from '../common/request-context.js';
 import { ConfigService } from '../config/config.service.js';
 import { type IssuedApiKey, ApiKeyService } from './api-key.service.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
@@ -127,7 +127,7 @@ export class AccountsService {
     for (const user of await this.users.listActive()) {
       if (user.email === DEV_USER_EMAIL) continue;
       const old = (await this.keys.listForUser(user.id)).filter((k) => !k.revokedAt);
-      const scopes = user.isAdmin ? [...API_SCOPES] : API_SCOPES.filter((s) => s !== 'admin');
+      const scopes = user.isAdmin ? [...API_SCOPES] : [...DEFAULT_KEY_SCOPES];
       const issued = await this.apiKeys.issue({ userId: user.id, name: 'regenerated', scopes });
       for (const key of old) await this.keys.expireBy(key.keyId, new Date(Date.now() + grace * 3_600_000));
       out.push({ user, issued });

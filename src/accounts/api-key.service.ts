@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AppError } from '../common/app-error.js';
-import { API_SCOPES, type Account, type ApiScope } from '../common/request-context.js';
+import { type Account, type ApiScope, DEFAULT_KEY_SCOPES } from '../common/request-context.js';
 import type { ApiKey } from './api-key.js';
 import { generateApiKey, hashApiKey, parseApiKey } from './api-key-format.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
@@ -43,7 +43,7 @@ export class ApiKeyService {
       keyId: generated.keyId,
       keyHash: generated.hash,
       name: args.name,
-      scopes: [...new Set(args.scopes ?? API_SCOPES.filter((s) => s !== 'admin'))],
+      scopes: [...new Set(args.scopes ?? DEFAULT_KEY_SCOPES)],
       expiresAt: args.expiresAt ?? null,
     });
     return { token: generated.token, key };

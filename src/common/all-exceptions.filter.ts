@@ -82,6 +82,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   private render(exception: unknown, request: Request): RenderedError {
     if (exception instanceof AppError) {
+      // The detail behind a generic answer (what a remote engine said) goes to the log only.
+      if (exception.cause instanceof Error) {
+        this.logger.warn({ code: exception.code, cause: exception.cause.message }, 'request failed: cause');
+      }
       return {
         status: exception.status,
         code: exception.code,

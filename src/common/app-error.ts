@@ -14,8 +14,10 @@ export class AppError extends Error {
     readonly details?: unknown,
     /** Extra response headers, e.g. Retry-After. */
     readonly headers?: Record<string, string>,
+    /** What caused it, for the log only (an engine's own account of a failure); never sent. */
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'AppError';
     this.status = httpStatusOf(code);
   }

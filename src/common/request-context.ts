@@ -1,9 +1,18 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 
-/** What a key may be used for; a key used outside its scopes is refused. */
-export const API_SCOPES = ['tts', 'stt', 'conversation', 'files', 'admin'] as const;
+/**
+ * What a key may be used for; a key used outside its scopes is refused. `ops` reads the
+ * operator status routes (circuit breakers, resilience, interceptor state); an admin key
+ * has it implicitly.
+ */
+export const API_SCOPES = ['tts', 'stt', 'conversation', 'files', 'ops', 'admin'] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
+
+/** Scopes a key gets when none are named: the product's, not the operator's. */
+export const DEFAULT_KEY_SCOPES: readonly ApiScope[] = API_SCOPES.filter(
+  (scope) => scope !== 'admin' && scope !== 'ops',
+);
 
 /** The caller once its API key (or the keyless development user) is accepted. */
 export interface Account {

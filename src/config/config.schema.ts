@@ -35,6 +35,8 @@ export class ServerConfig {
   @IsArray() @IsString({ each: true }) corsOrigins: string[] = [];
   /** Largest JSON body accepted, in kilobytes. */
   @IsInt() @IsPositive() maxJsonBodyKb = 1024;
+  /** Deepest nesting of objects and arrays a JSON body may have (400 VALIDATION_FAILED beyond). */
+  @IsInt() @Min(1) @Max(1000) maxJsonDepth = 64;
   /** How long shutdown waits for in-flight requests before closing connections. */
   @IsNumber() @IsPositive() shutdownTimeoutSeconds = 10;
 }
@@ -336,6 +338,8 @@ export class RateLimitsConfig {
   /** Prefix of the limiter's Redis keys, so deployments can share one Redis. */
   @IsString() @Matches(/^[A-Za-z0-9:._-]{0,64}$/) redisKeyPrefix = 'speech-gateway:rl:';
   @IsString() defaultPlan = 'free';
+  /** Requests per minute per client address that fail authentication (401) before 429. */
+  @IsInt() @IsPositive() unauthenticatedRequestsPerMinute = 60;
   /** Characters of text per second of audio, to reserve quota before a TTS engine runs. */
   @IsNumber() @IsPositive() ttsEstimateCharsPerSecond = 12;
   /** Plan name → limits. Plan names are kept exactly as written. */

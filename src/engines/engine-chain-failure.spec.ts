@@ -44,7 +44,10 @@ describe('engine chains', () => {
     );
     assert.equal(error.code, 'ENGINE_UNAVAILABLE');
     assert.equal(error.headers?.['Retry-After'], '4');
-    assert.match(error.message, /primary: circuit breaker open; second: HTTP 429; espeak: crashed/);
+    assert.match(
+      error.message,
+      /primary: circuit breaker open; second: the remote engine failed or timed out; espeak: crashed/,
+    );
     const noHints = engineChainExhausted(
       [
         { engine: 'a', error: new EngineError('failed', 'x', 'a') },
@@ -53,5 +56,19 @@ describe('engine chains', () => {
       wording,
     );
     assert.equal(noHints.headers?.['Retry-After'], '30');
+  });
+
+  it('never quote a remote engine’s server text to the client; the log gets it as the cause', () => {
+    const leak = 'POST /audio/speech answered HTTP 500: http://10.0.0.7:9000 said so';
+    const error = engineChainExhausted(
+      [
+        { engine: 'cloud', error: new RemoteEngineError('transient', leak, 'cloud') },
+        { engine: 'other', error: new RemoteEngineError('unavailable', leak, 'other') },
+      ],
+      wording,
+    );
+    assert.equal(error.code, 'ENGINE_UNAVAILABLE');
+    assert.doesNotMatch(`${error.message} ${JSON.stringify(error.details)}`, /10\.0\.0\.7|said so/);
+    assert.match(String((error.cause as Error).message), /cloud: POST \/audio\/speech answered HTTP 500/);
   });
 });

@@ -1,9 +1,11 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RequireScope } from '../accounts/auth/access.decorator.js';
 import { ConfigService } from '../config/config.service.js';
 
-/** Which request interceptors are on right now (they are switched live in config.yaml). */
+/** Which request interceptors are on right now (they are switched live in config.yaml); `ops` scope. */
 @ApiTags('health')
+@RequireScope('ops')
 @Controller('tts/middleware')
 export class MiddlewareStatusController {
   constructor(private readonly config: ConfigService) {}

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AdminOnly } from '../accounts/auth/access.decorator.js';
+import { AdminOnly, RequireScope } from '../accounts/auth/access.decorator.js';
 import { AppError } from '../common/app-error.js';
 import { Enveloped } from '../common/envelope.js';
 import { configToDocument } from '../config/config.loader.js';
@@ -37,9 +37,11 @@ function breakerOf({ id, kind, stats }: EngineStats): BreakerStatus {
 
 /**
  * What the per-engine policies are doing: breaker states, counters and latency, and the
- * settings they run under. Reading needs any key; changing needs an admin key.
+ * settings they run under. Reading needs the `ops` scope (admin keys have it); changing
+ * needs an admin key.
  */
 @ApiTags('resilience')
+@RequireScope('ops')
 @Controller()
 export class ResilienceController {
   constructor(

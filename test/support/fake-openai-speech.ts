@@ -10,7 +10,28 @@ import {
 } from '../../src/engines/adapters/remote/testing/local-http-server.js';
 
 /** What the fake answers POST /v1/audio/speech with; `ok` is the documented success. */
-export type SpeechFault = 'ok' | 'error500' | 'rate_limited' | 'malformed' | 'bad_request' | TransportFault;
+export type SpeechFault =
+  | 'ok'
+  | 'error500'
+  | 'rate_limited'
+  | 'malformed'
+  | 'bad_request'
+  | 'leaky_bad_request'
+  | 'leaky_error500'
+  | TransportFault;
+
+/**
+ * What a careless server puts in an error: its own URL and the presented key as sent, in
+ * upper and lower case, base64 and percent-encoded (none of it may reach a client).
+ */
+export function leakyErrorText(url: string, authorization: string | undefined): string {
+  const key = (authorization ?? '').replace(/^Bearer\s+/i, '');
+  return [
+    `upstream ${url}/v1/audio/speech refused key ${key}`,
+    `upper ${key.toUpperCase()} lower ${key.toLowerCase()}`,
+    `base64 ${Buffer.from(key).toString('base64')} urlencoded ${encodeURIComponent(key)}`,
+  ].join('; ');
+}
 
 /** Seconds of tone per input character. */
 const SECONDS_PER_CHAR = 0.05;
@@ -38,7 +59,8 @@ export interface FakeOpenAiSpeech {
  * /v1/audio/speech takes JSON { model, input, voice, response_format, speed } and answers
  * a WAV (a tone as long as the text) or OpenAI's { error: { message, type, param, code } }.
  * `fault` injects 500s, 429 with Retry-After, a 200 that is not audio, a 400 about the
- * request, and transport faults (hang, reset, slow stream).
+ * request, errors that echo the server's URL and the key (`leaky_*`), and transport faults
+ * (hang, reset, slow stream).
  */
 export async function startFakeOpenAiSpeech(): Promise<FakeOpenAiSpeech> {
   // The settings tests change are read by the handler on every request.
@@ -98,6 +120,16 @@ export async function startFakeOpenAiSpeech(): Promise<FakeOpenAiSpeech> {
             message: 'speed must be between 0.25 and 4.',
             type: 'invalid_request_error',
             param: 'speed',
+            code: null,
+          },
+        });
+      case 'leaky_bad_request':
+      case 'leaky_error500':
+        return sendJson(res, fault === 'leaky_error500' ? 500 : 400, {
+          error: {
+            message: leakyErrorText(server.url, req.headers.authorization),
+            type: 'invalid_request_error',
+            param: null,
             code: null,
           },
         });

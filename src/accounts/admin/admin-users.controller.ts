@@ -1,17 +1,8 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  ParseIntPipe,
-  Patch,
-  Post,
-  Query,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Enveloped } from '../../common/envelope.js';
+import { IdParamPipe } from '../../common/id-param.pipe.js';
+import { TokenParamPipe } from '../../common/token-param.pipe.js';
 import { AccountsService } from '../accounts.service.js';
 import { apiKeyJson } from '../api-key.js';
 import { AdminOnly } from '../auth/access.decorator.js';
@@ -21,6 +12,8 @@ import { CreateUserDto } from './dto/create-user.dto.js';
 import { UpdateUserDto } from './dto/update-user.dto.js';
 import { PageQueryDto } from './dto/usage-query.dto.js';
 
+/** Every :id of these routes is a user id. */
+const USER_ID = new IdParamPipe('user');
 const KEY_SHOWN_ONCE = 'Key created. The key is shown only in this answer; store it now.';
 
 @ApiTags('admin')
@@ -51,13 +44,13 @@ export class AdminUsersController {
   }
 
   @Get(':id')
-  async get(@Param('id', ParseIntPipe) id: number) {
+  async get(@Param('id', USER_ID) id: number) {
     return userJson(await this.accounts.getUser(id));
   }
 
   @Patch(':id')
   @ApiOperation({ summary: 'Change name, plan, quota, used seconds or active state' })
-  async update(@Param('id', ParseIntPipe) id: number, @Body() body: UpdateUserDto) {
+  async update(@Param('id', USER_ID) id: number, @Body() body: UpdateUserDto) {
     const user = await this.accounts.updateUser(id, {
       name: body.name,
       plan: body.plan,
@@ -70,13 +63,13 @@ export class AdminUsersController {
 
   @Delete(':id')
   @ApiOperation({ summary: 'Deactivate a user (their keys stop working; rows are kept)' })
-  async deactivate(@Param('id', ParseIntPipe) id: number) {
+  async deactivate(@Param('id', USER_ID) id: number) {
     return userJson(await this.accounts.updateUser(id, { isActive: false }));
   }
 
   @Post(':id/keys')
   @ApiOperation({ summary: 'Issue a key; the answer is the only time the key is shown' })
-  async createKey(@Param('id', ParseIntPipe) id: number, @Body() body: CreateKeyDto) {
+  async createKey(@Param('id', USER_ID) id: number, @Body() body: CreateKeyDto) {
     const issued = await this.accounts.issueKey(id, {
       name: body.name ?? 'default',
       scopes: body.scopes,
@@ -87,14 +80,14 @@ export class AdminUsersController {
 
   @Get(':id/keys')
   @ApiOperation({ summary: 'A user’s keys, without secrets' })
-  async listKeys(@Param('id', ParseIntPipe) id: number) {
+  async listKeys(@Param('id', USER_ID) id: number) {
     await this.accounts.getUser(id);
     return { keys: (await this.accounts.keysOf(id)).map(apiKeyJson) };
   }
 
   @Delete(':id/keys/:keyId')
   @ApiOperation({ summary: 'Revoke a key now' })
-  async revokeKey(@Param('id', ParseIntPipe) id: number, @Param('keyId') keyId: string) {
+  async revokeKey(@Param('id', USER_ID) id: number, @Param('keyId', TokenParamPipe) keyId: string) {
     await this.accounts.revokeKey(id, keyId);
     return apiKeyJson(await this.accounts.keyOf(id, keyId));
   }
@@ -103,8 +96,8 @@ export class AdminUsersController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Issue a successor key; the old one works for the grace period' })
   async rotateKey(
-    @Param('id', ParseIntPipe) id: number,
-    @Param('keyId') keyId: string,
+    @Param('id', USER_ID) id: number,
+    @Param('keyId', TokenParamPipe) keyId: string,
     @Body() body: RotateKeyDto,
   ) {
     const issued = await this.accounts.rotateKey(id, keyId, body.grace_hours);

@@ -2,9 +2,10 @@ import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { AppError } from '../../common/app-error.js';
-import { type Account, RequestContextStore } from '../../common/request-context.js';
+import { type Account, type ApiScope, RequestContextStore } from '../../common/request-context.js';
 import { ConfigService } from '../../config/config.service.js';
 import { routePatternOf } from '../../observability/request-observer.js';
+import { UnauthenticatedRateLimiter } from '../../rate-limit/unauthenticated-rate-limiter.js';
 import { AccountsService } from '../accounts.service.js';
 import { API_KEY_PREFIX } from '../api-key-format.js';
 import { ApiKeyService, invalidApiKey } from '../api-key.service.js';
@@ -12,8 +13,15 @@ import { accessRuleOf } from './access.decorator.js';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
+/** A key's own scopes; an admin key (admin user, admin scope) also has `ops`. */
+export function hasScope(account: Account, scope: ApiScope): boolean {
+  if (account.scopes.includes(scope)) return true;
+  return scope === 'ops' && account.isAdmin && account.scopes.includes('admin');
+}
+
 /**
- * Bearer API keys on every route but the public ones. With auth.enforce off, a request
+ * Bearer API keys on every route but the public ones; refusals (401) are rate-limited per
+ * client address. With auth.enforce off, a request
  * without one of our keys is served as the development user; one of our keys (sgk_…) is
  * always checked.
  */
@@ -24,6 +32,7 @@ export class ApiKeyGuard implements CanActivate {
     private readonly config: ConfigService,
     private readonly apiKeys: ApiKeyService,
     private readonly accounts: AccountsService,
+    private readonly unauthenticated: UnauthenticatedRateLimiter,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -31,8 +40,13 @@ export class ApiKeyGuard implements CanActivate {
     const rule = accessRuleOf(this.reflector, context);
     if (rule?.kind === 'public') return true;
     const req = context.switchToHttp().getRequest<Request>();
-    const account = await this.accountOf(req);
-    if (rule?.kind === 'scope' && !account.scopes.includes(rule.scope)) {
+    const account = await this.accountOf(req).catch(async (error: unknown) => {
+      // A refused key never reaches the per-plan limiter: its address is counted here instead.
+      if (error instanceof AppError && error.code === 'INVALID_API_KEY')
+        await this.unauthenticated.countFailure(req);
+      throw error;
+    });
+    if (rule?.kind === 'scope' && !hasScope(account, rule.scope)) {
       throw new AppError('INSUFFICIENT_SCOPE', `This key lacks the '${rule.scope}' scope.`, {
         required_scope: rule.scope,
       });

@@ -182,8 +182,12 @@ export class MiniMaxTtsEngine implements TtsEngine {
       ? `; ${this.client.credentialsHint()}`
       : this.client.quote(status.statusMsg);
     const message = `${this.client.where(path)} answered status_code ${status.statusCode}${said}`;
-    if (kind === 'transient') return new RemoteEngineError(kind, message, this.id, retryAfterSeconds);
-    return new EngineError(kind, message, this.id);
+    return new RemoteEngineError(
+      kind,
+      message,
+      this.id,
+      kind === 'transient' ? retryAfterSeconds : undefined,
+    );
   }
 
   private decode(answer: T2aAnswer): AudioClip {

@@ -10,6 +10,7 @@ import type {
   Transcript,
 } from '../../ports/stt-engine.js';
 import { RemoteConnection } from '../remote/remote-connection.js';
+import { RemoteEngineError } from '../remote/remote-engine-error.js';
 import type { RemoteHttpFailure } from '../remote/remote-http-client.js';
 import type { OpenAiSttOptions, TranscriptionFormat } from './openai-stt-options.js';
 
@@ -151,7 +152,7 @@ export class OpenAiSttEngine implements SttEngine {
 }
 
 /** Internal signal: the server refused verbose_json; transcribe() retries with json. */
-class VerboseJsonRefused extends EngineError {
+class VerboseJsonRefused extends RemoteEngineError {
   constructor(failure: RemoteHttpFailure, engineId: string) {
     super('invalid_input', failure.message, engineId);
   }

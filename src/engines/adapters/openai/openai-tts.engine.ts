@@ -7,6 +7,7 @@ import type { EngineHealth, EngineVoice } from '../../ports/engine-health.js';
 import type { SynthesisRequest, TtsCapabilities, TtsEngine } from '../../ports/tts-engine.js';
 import { RemoteConnection } from '../remote/remote-connection.js';
 import { remoteTtsCapabilities } from '../remote/remote-tts-capabilities.js';
+import { RemoteEngineError } from '../remote/remote-engine-error.js';
 import type { RemoteErrorBody } from '../remote/remote-error-body.js';
 import type { RemoteHttpClient, RemoteHttpFailure } from '../remote/remote-http-client.js';
 import type { OpenAiOptions } from './openai-options.js';
@@ -96,7 +97,7 @@ export class OpenAiTtsEngine implements TtsEngine {
       (status === 404 && isVoiceError(remote)) ||
       ((status === 400 || status === 422) &&
         (remote.param === 'voice' || /voice_not_found/i.test(remote.code ?? '')));
-    return unknownVoice ? new EngineError('voice_not_found', failure.message, this.id) : undefined;
+    return unknownVoice ? new RemoteEngineError('voice_not_found', failure.message, this.id) : undefined;
   }
 
   private decode(contentType: string, body: Uint8Array): AudioClip {

@@ -1,7 +1,9 @@
 import { EngineError, type EngineErrorKind } from '../../ports/engine-error.js';
 
 /**
- * An EngineError from a remote engine that also carries the server's Retry-After (seconds),
+ * An EngineError from a remote engine's server. Its message quotes what the server said
+ * (scrubbed of the key): it is for the log, and clients get a generic answer naming the
+ * engine instead (engine-app-error.ts). It also carries the server's Retry-After (seconds),
  * when it sent one with a 429 or 5xx: a retry policy may wait that long instead of guessing.
  */
 export class RemoteEngineError extends EngineError {

@@ -44,6 +44,11 @@ function route(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
       return sendJson(res, 401, { error: { message: `bad key ${req.headers.authorization ?? ''}` } });
     case '/400':
       return sendJson(res, 400, { error: { message: `field x is wrong; you sent ${KEY}`, param: 'x' } });
+    case '/leaky': {
+      const key = (req.headers.authorization ?? '').replace(/^Bearer /, '');
+      const forms = [key.toUpperCase(), key.toLowerCase(), Buffer.from(key).toString('base64')];
+      return sendJson(res, 500, { error: { message: `${forms.join(' ')} ${encodeURIComponent(key)}` } });
+    }
     case '/hang':
       return playTransportFault('hang', req, res);
     case '/reset':
@@ -141,6 +146,33 @@ void describe('RemoteHttpClient', () => {
     assert.match(error.message, /field x is wrong/);
     assert.match(error.message, /\[redacted\]/);
     assert.ok(!everythingAnErrorShows(error).includes(KEY));
+  });
+
+  void it('scrubs the key in any case, base64 or percent-encoded form from quoted server text', async () => {
+    const error = await rejectsWithKind(
+      client.send({ method: 'GET', path: '/leaky', signal: never }),
+      'transient',
+    );
+    const shown = everythingAnErrorShows(error);
+    for (const form of [KEY, KEY.toUpperCase(), KEY.toLowerCase(), Buffer.from(KEY).toString('base64')]) {
+      assert.ok(!shown.includes(form), `${form} in ${shown}`);
+    }
+    assert.match(error.message, /\[redacted\]/);
+  });
+
+  void it('names the path in messages, never base_url (an internal address)', async () => {
+    const host = new URL(server.url).host;
+    for (const path of ['/400', '/503', '/401', '/nope']) {
+      const error = await client.send({ method: 'GET', path, signal: never }).catch((e: unknown) => e);
+      assert.ok(error instanceof RemoteEngineError, path);
+      assert.match(error.message, new RegExp(`GET ${path}`), path);
+      assert.ok(!everythingAnErrorShows(error).includes(host), `${path}: ${error.message}`);
+    }
+    const goneUrl = await closedPortUrl();
+    const gone = make({ baseUrl: goneUrl });
+    const health = await gone.probe('/echo');
+    assert.ok(!(health.reason ?? '').includes(new URL(goneUrl).host), health.reason);
+    gone.dispose();
   });
 
   void it('lets the adapter refine an HTTP error', async () => {

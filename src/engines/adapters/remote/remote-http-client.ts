@@ -1,10 +1,11 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import axios, { type AxiosInstance, type AxiosResponse, isAxiosError } from 'axios';
-import { abortedError, EngineError } from '../../ports/engine-error.js';
+import { abortedError, type EngineError } from '../../ports/engine-error.js';
 import type { EngineHealth } from '../../ports/engine-health.js';
 import { type RemoteErrorBody, readRemoteErrorBody } from './remote-error-body.js';
 import { parseRetryAfter, RemoteEngineError } from './remote-engine-error.js';
+import { scrubSecret } from './secret-scrubber.js';
 
 /** health() probes give the server this long to answer. */
 export const HEALTH_TIMEOUT_MS = 5_000;
@@ -34,7 +35,7 @@ export interface RemoteHttpClientOptions {
 export interface RemoteHttpFailure {
   status: number;
   remote: RemoteErrorBody;
-  /** "POST {base_url}/path answered HTTP 400: what the server said". */
+  /** "POST /path answered HTTP 400: what the server said" (scrubbed; for the log, not for clients). */
   message: string;
   retryAfterSeconds?: number;
   body: Uint8Array;
@@ -92,9 +93,10 @@ export function networkErrorCode(error: unknown): string | undefined {
  * consecutive calls reuse sockets), a whole-call deadline joined with the caller's
  * AbortSignal, bodies read as bytes, and every failure turned into an EngineError:
  * network errors, timeouts, 429 (with Retry-After) and 5xx are `transient`, 401/403
- * `unavailable`, other 4xx `invalid_input`. Server text is quoted only after the key and any
- * bearer token are removed from it, and no error carries the request (whose headers hold
- * the key) as its cause.
+ * `unavailable`, other 4xx `invalid_input`, all as RemoteEngineErrors. Server text is quoted
+ * only after the key (in every form) and any bearer token are removed from it, messages name
+ * the path but never base_url, and no error carries the request (whose headers hold the key)
+ * as its cause.
  */
 export class RemoteHttpClient {
   private readonly httpAgent = new HttpAgent({ keepAlive: true });
@@ -191,11 +193,15 @@ export class RemoteHttpClient {
     }
   }
 
-  /** Server text made safe to quote: one line, shortened, without the key or bearer tokens; '' or ': text'. */
+  /**
+   * Server text made safe to log: one line, shortened, without the key (in any case, base64
+   * or percent-encoded) or bearer tokens; '' or ': text'. Messages that quote it are for the
+   * log: RemoteEngineErrors are never shown to clients (engine-app-error.ts).
+   */
   quote(text: string | undefined): string {
     if (!text) return '';
     let safe = text.replace(/\s+/g, ' ').trim();
-    if (this.options.apiKey) safe = safe.split(this.options.apiKey).join('[redacted]');
+    safe = scrubSecret(safe, this.options.apiKey);
     safe = safe.replace(BEARER_TOKEN, '$1[redacted]');
     if (safe.length > MAX_QUOTED_CHARS) safe = `${safe.slice(0, MAX_QUOTED_CHARS)}…`;
     return safe ? `: ${safe}` : '';
@@ -203,12 +209,21 @@ export class RemoteHttpClient {
 
   /** An EngineError of kind `failed` (an answer the adapter cannot use); the cause is kept only as its code. */
   failure(message: string, cause?: unknown): EngineError {
-    return new EngineError('failed', `${message}.`, this.options.engineId, this.safeCause(cause));
+    return new RemoteEngineError(
+      'failed',
+      `${message}.`,
+      this.options.engineId,
+      undefined,
+      this.safeCause(cause),
+    );
   }
 
-  /** `{base_url}{path}`, for messages (base_url cannot hold credentials: the options forbid them). */
+  /**
+   * The path of a call, for messages. Never base_url: it is often an internal address, and
+   * messages reach /health and logs; the engine id says which server is meant.
+   */
   where(path: string): string {
-    return `${this.options.baseUrl}${path}`;
+    return path;
   }
 
   /** A hint on where the key comes from, for 401/403 messages. */
@@ -275,7 +290,7 @@ export class RemoteHttpClient {
     const target = `${call.method} ${this.where(call.path)}`;
     if (status === 401 || status === 403) {
       // Deliberately not quoting the server here: some echo the presented credentials.
-      return new EngineError(
+      return new RemoteEngineError(
         'unavailable',
         `${target} refused the credentials (HTTP ${status}); ${this.credentialsHint()}.`,
         engineId,
@@ -295,8 +310,8 @@ export class RemoteHttpClient {
       return new RemoteEngineError('transient', failure.message, engineId, failure.retryAfterSeconds);
     }
     if (status === 404)
-      return new EngineError('unavailable', `${failure.message} (is base_url right?)`, engineId);
-    if (status >= 400) return new EngineError('invalid_input', failure.message, engineId);
-    return new EngineError('failed', failure.message, engineId);
+      return new RemoteEngineError('unavailable', `${failure.message} (is base_url right?)`, engineId);
+    if (status >= 400) return new RemoteEngineError('invalid_input', failure.message, engineId);
+    return new RemoteEngineError('failed', failure.message, engineId);
   }
 }

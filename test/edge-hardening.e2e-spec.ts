@@ -1,0 +1,315 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { bearer, createUserWithKey, type SecuredGateway, startSecuredGateway } from './support/accounts.js';
+import { ESPEAK_TEST_CONFIG } from './support/espeak-config.js';
+import { type FakeOpenAiSpeech, startFakeOpenAiSpeech } from './support/fake-openai-speech.js';
+import {
+  requestJson,
+  startTestGateway,
+  type TestGateway,
+  waitFor,
+  waitForVoices,
+} from './support/test-gateway.js';
+
+/** At most this many bad-key requests a minute from one address (small, so the test is quick). */
+const UNAUTHENTICATED_LIMIT = 5;
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+  body: Record<string, unknown> | null;
+}
+
+async function send(url: string, init: RequestInit & { path: string }): Promise<Answer> {
+  const response = await fetch(`${url}${init.path}`, init);
+  const text = await response.text();
+  let body: Record<string, unknown> | null = null;
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // audio or empty
+  }
+  return { status: response.status, headers: response.headers, text, body };
+}
+
+function errorCodeOf(answer: Answer): unknown {
+  const body = answer.body as { metadata?: { error_code?: string }; error?: { code?: string } } | null;
+  return body?.metadata?.error_code ?? body?.error?.code;
+}
+
+function assertRefused(answer: Answer, status: number, code: string, what: string): void {
+  assert.equal(answer.status, status, `${what}: ${answer.text.slice(0, 300)}`);
+  assert.equal(String(errorCodeOf(answer)).toUpperCase(), code, what);
+}
+
+describe('the request edge', () => {
+  let s: SecuredGateway;
+  const admin = () => bearer(s.adminKey);
+  const json = (key: string) => ({ ...bearer(key), 'Content-Type': 'application/json' });
+
+  before(async () => {
+    s = await startSecuredGateway({
+      config: {
+        ...ESPEAK_TEST_CONFIG,
+        rate_limits: {
+          unauthenticated_requests_per_minute: UNAUTHENTICATED_LIMIT,
+          plans: {
+            free: { burst_per_second: 100, requests_per_minute: 1000 },
+            pro: { burst_per_second: 100, requests_per_minute: 1000 },
+            enterprise: { burst_per_second: 100, requests_per_minute: 1000 },
+          },
+        },
+      },
+    });
+    await waitForVoices(s.t.url, 'language=en-us', 1, admin());
+  });
+  after(() => s.t.close());
+
+  describe('NUL and lone surrogates', () => {
+    const NUL_BODIES: Array<[string, string, string]> = [
+      ['/tts', '{"text":"hi","voice":"en-us\\u0000"}', 'voice'],
+      ['/v1/tts', '{"text":"hi","voice":"en-us\\u0000"}', 'voice'],
+      ['/v1/audio/speech', '{"input":"hi","voice":"en-us\\u0000","model":"tts-1"}', 'voice'],
+      ['/v1/audio/speech', '{"input":"hi","voice":"alloy","model":"espeak\\u0000"}', 'model'],
+      ['/tts', '{"text":"hi\\u0000there"}', 'text'],
+      ['/tts', '{"text":"hi","voice":"en-us\\ud800"}', 'voice'],
+      ['/v1/audio/speech', '{"input":"hi","voice":"alloy","model":"espeak\\udc00"}', 'model'],
+      ['/tts', '{"text":"hi","voice\\u0000":"en-us"}', 'body'],
+    ];
+    for (const [path, body, field] of NUL_BODIES) {
+      it(`refuses ${body} on ${path} with 400 naming ${field}`, async () => {
+        const answer = await send(s.t.url, { path, method: 'POST', headers: json(s.adminKey), body });
+        assertRefused(answer, 400, 'VALIDATION_FAILED', `${path} ${body}`);
+        if (path.startsWith('/v1/audio')) {
+          const error = (answer.body as { error: { message: string; type: string } }).error;
+          assert.equal(error.type, 'invalid_request_error');
+          assert.match(error.message, new RegExp(`^${field}`));
+        } else {
+          const fields = (answer.body as { data: { fields: Array<{ field: string }> } }).data.fields;
+          assert.equal(fields[0]?.field, field);
+        }
+      });
+    }
+
+    it('refuses NUL in a query string and in a path with 400', async () => {
+      const query = await send(s.t.url, { path: '/tts/voices?engine=espeak%00', headers: admin() });
+      assertRefused(query, 400, 'VALIDATION_FAILED', 'query');
+      assert.match(String((query.body as { message: string }).message), /query\.engine/);
+      const path = await send(s.t.url, {
+        path: '/admin/users/2/keys/%00',
+        method: 'DELETE',
+        headers: admin(),
+      });
+      assertRefused(path, 400, 'VALIDATION_FAILED', 'DELETE /admin/users/2/keys/%00');
+    });
+  });
+
+  describe('deep nesting', () => {
+    const DEEP: Array<[string, string]> = [
+      ['100,000 nested arrays', `${'['.repeat(100_000)}${']'.repeat(100_000)}`],
+      ['5,000 nested objects', `${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`],
+      ['a field nested 5,000 deep', `{"text":${'['.repeat(5_000)}${']'.repeat(5_000)}}`],
+    ];
+    for (const [what, body] of DEEP) {
+      it(`refuses ${what} with 400 before any handler`, async () => {
+        const answer = await send(s.t.url, { path: '/tts', method: 'POST', headers: json(s.adminKey), body });
+        assertRefused(answer, 400, 'VALIDATION_FAILED', what);
+        assert.match(String((answer.body as { message: string }).message), /deeper than 64 levels/);
+      });
+    }
+
+    it('still serves a body nested within the limit', async () => {
+      const answer = await send(s.t.url, {
+        path: '/admin/users',
+        method: 'POST',
+        headers: json(s.adminKey),
+        body: JSON.stringify({ name: 'Nested', email: 'nested@example.com', extra: [[[[1]]]] }),
+      });
+      // Refused by the DTO (unknown field), not by the edge: the depth rule lets it through.
+      assertRefused(answer, 400, 'VALIDATION_FAILED', 'shallow body');
+      assert.doesNotMatch(answer.text, /deeper than/);
+    });
+  });
+
+  describe('odd ids and pagination', () => {
+    it('answers 404 for user ids no row can have', async () => {
+      for (const path of ['/admin/users/99999999999', '/admin/users/99999999999999999999/keys']) {
+        assertRefused(await send(s.t.url, { path, headers: admin() }), 404, 'NOT_FOUND', path);
+      }
+    });
+
+    it('answers 400 naming the parameter for malformed ids and pagination out of bounds', async () => {
+      for (const path of ['/admin/users/abc', '/admin/users/1.5', '/admin/users/-1']) {
+        const answer = await send(s.t.url, { path, headers: admin() });
+        assertRefused(answer, 400, 'VALIDATION_FAILED', path);
+        assert.match(answer.text, /"field":"id"/);
+      }
+      const offset = await send(s.t.url, {
+        path: '/admin/users?offset=18446744073709551616',
+        headers: admin(),
+      });
+      assertRefused(offset, 400, 'VALIDATION_FAILED', 'offset');
+      assert.match(offset.text, /"field":"offset"/);
+      const keyId = await send(s.t.url, {
+        path: '/admin/users/1/keys/a%20b',
+        method: 'DELETE',
+        headers: admin(),
+      });
+      assertRefused(keyId, 400, 'VALIDATION_FAILED', 'keyId');
+      assert.match(keyId.text, /"field":"keyId"/);
+    });
+
+    it('still finds real users', async () => {
+      const answer = await send(s.t.url, { path: '/admin/users/1', headers: admin() });
+      assert.equal(answer.status, 200, answer.text);
+    });
+  });
+
+  describe('operator status routes', () => {
+    const ROUTES = [
+      '/circuit-breakers/status',
+      '/circuit-breakers/espeak/status',
+      '/resilience/status',
+      '/resilience/metrics',
+      '/tts/middleware/status',
+    ];
+
+    it('refuse a key without the ops scope, and serve ops and admin keys', async () => {
+      const tts = await createUserWithKey(s.t.url, s.adminKey, {
+        email: 'tts-only@example.com',
+        scopes: ['tts'],
+      });
+      const defaults = await createUserWithKey(s.t.url, s.adminKey, { email: 'defaults@example.com' });
+      const ops = await createUserWithKey(s.t.url, s.adminKey, { email: 'ops@example.com', scopes: ['ops'] });
+      for (const path of ROUTES) {
+        const refused = await send(s.t.url, { path, headers: bearer(tts.key) });
+        assertRefused(refused, 403, 'INSUFFICIENT_SCOPE', `${path} with a tts key`);
+        assertRefused(
+          await send(s.t.url, { path, headers: bearer(defaults.key) }),
+          403,
+          'INSUFFICIENT_SCOPE',
+          `${path} with a default key`,
+        );
+        assert.equal(
+          (await send(s.t.url, { path, headers: bearer(ops.key) })).status,
+          200,
+          `${path} with ops`,
+        );
+        assert.equal((await send(s.t.url, { path, headers: admin() })).status, 200, `${path} with admin`);
+      }
+    });
+  });
+
+  describe('requests without a valid key', () => {
+    it('are limited per address: 429 with Retry-After beyond the limit, valid keys still served', async () => {
+      const bad = { Authorization: 'Bearer sgk_000000000000_not-a-key' };
+      for (let i = 0; i < UNAUTHENTICATED_LIMIT; i++) {
+        assertRefused(
+          await send(s.t.url, { path: '/tts/voices', headers: bad }),
+          401,
+          'INVALID_API_KEY',
+          `#${i}`,
+        );
+      }
+      const limited = await send(s.t.url, { path: '/tts/voices', headers: bad });
+      assertRefused(limited, 429, 'RATE_LIMITED', 'over the limit');
+      assert.ok(Number(limited.headers.get('retry-after')) >= 1, 'Retry-After');
+      assertRefused(await send(s.t.url, { path: '/tts/voices' }), 429, 'RATE_LIMITED', 'no key at all');
+      assert.equal((await send(s.t.url, { path: '/tts/voices', headers: admin() })).status, 200);
+    });
+  });
+});
+
+describe('errors of a remote engine', () => {
+  const KEY = 'sk-Edge-Secret-Key-4242';
+  let fake: FakeOpenAiSpeech;
+  let t: TestGateway;
+
+  /** Everything a client could see of an answer. */
+  function assertNothingLeaks(answer: Answer, what: string): void {
+    const shown = `${answer.text}\n${[...answer.headers].map(([k, v]) => `${k}: ${v}`).join('\n')}`;
+    const upstream = new URL(fake.baseUrl);
+    for (const secret of [
+      KEY,
+      KEY.toUpperCase(),
+      KEY.toLowerCase(),
+      Buffer.from(KEY).toString('base64'),
+      encodeURIComponent(KEY),
+      upstream.host,
+      'upstream',
+    ]) {
+      assert.ok(!shown.toLowerCase().includes(secret.toLowerCase()), `${what} shows ${secret}: ${shown}`);
+    }
+  }
+
+  before(async () => {
+    fake = await startFakeOpenAiSpeech();
+    const remote = (id: string, fallback: string[]) => ({
+      id,
+      type: 'openai',
+      options: { base_url: fake.baseUrl, api_key: KEY, voices: [`${id}-voice`], language: 'en-us' },
+      resilience: { retry: { max_attempts: 1 }, circuit_breaker: { failure_threshold: 100 } },
+      fallback,
+    });
+    t = await startTestGateway({
+      config: {
+        engines: { tts: [remote('first', ['second']), remote('second', [])] },
+        openai: { voice_map: { alloy: 'first-voice' } },
+      },
+    });
+    for (const engine of ['first', 'second']) {
+      await waitFor(
+        async () =>
+          ((await requestJson<{ data?: { voices?: unknown[] } }>(`${t.url}/tts/voices?engine=${engine}`)).body
+            .data?.voices?.length ?? 0) > 0,
+        `voices of ${engine}`,
+        30_000,
+      );
+    }
+  });
+  after(async () => {
+    await t?.close();
+    await fake?.close();
+  });
+
+  const speak = (path: string, body: Record<string, unknown>) =>
+    send(t.url, {
+      path,
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  it('answers a refused request generically, naming the engine, and logs the scrubbed detail', async () => {
+    fake.fault = 'leaky_bad_request';
+    const native = await speak('/tts', { text: 'Hello there.', voice: 'first-voice' });
+    assertRefused(native, 400, 'VALIDATION_FAILED', '/tts');
+    assert.match(native.text, /first/);
+    assertNothingLeaks(native, '/tts');
+    const openai = await speak('/v1/audio/speech', { input: 'Hello there.', voice: 'alloy', model: 'tts-1' });
+    assert.equal(openai.status, 400, openai.text);
+    assertNothingLeaks(openai, '/v1/audio/speech');
+
+    const detail = t.rawLogs.filter((line) => line.includes('refused key')).join('\n');
+    assert.ok(detail.length > 0, 'the upstream answer is logged');
+    for (const secret of [KEY, KEY.toUpperCase(), KEY.toLowerCase(), Buffer.from(KEY).toString('base64')]) {
+      assert.ok(!detail.includes(secret), `the log shows ${secret}`);
+    }
+    assert.ok(!detail.includes(encodeURIComponent(KEY)) || encodeURIComponent(KEY) === KEY);
+  });
+
+  it('answers a failing chain generically, without any engine’s upstream text', async () => {
+    fake.fault = 'leaky_error500';
+    const answer = await speak('/tts', { text: 'Hello there.', voice: 'first-voice' });
+    assert.ok([502, 503].includes(answer.status), answer.text);
+    assert.match(String(errorCodeOf(answer)), /ENGINE_(FAILED|UNAVAILABLE)/);
+    assertNothingLeaks(answer, 'chain');
+  });
+
+  it('keeps the upstream URL and text out of /health', async () => {
+    fake.fault = 'leaky_error500';
+    const health = await send(t.url, { path: '/health' });
+    assertNothingLeaks(health, '/health');
+  });
+});
