@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AppError } from '../common/app-error.js';
 import { AppConfig, PlanConfig } from '../config/config.schema.js';
-import { assertPlanAllows, planOf } from './plan-policy.js';
+import { assertPlanAllows, isPlanName, planOf } from './plan-policy.js';
 
 function plan(overrides: Partial<PlanConfig>): PlanConfig {
   return Object.assign(new PlanConfig(), overrides);
@@ -64,5 +64,13 @@ describe('plan feature gates', () => {
     const config = new AppConfig();
     assert.equal(planOf(config, 'gone'), config.rateLimits.plans['free']);
     assert.equal(planOf(config, 'pro'), config.rateLimits.plans['pro']);
+  });
+  it('treats names every object inherits as no plan: the default plan applies', () => {
+    const config = new AppConfig();
+    for (const name of ['toString', '__proto__', 'constructor', 'valueOf', 'hasOwnProperty']) {
+      assert.equal(isPlanName(config, name), false, name);
+      assert.equal(planOf(config, name), config.rateLimits.plans['free'], name);
+    }
+    assert.equal(isPlanName(config, 'pro'), true);
   });
 });

@@ -23,9 +23,9 @@ export function documentShapeErrors(document: unknown, root: readonly string[] =
       errors.push(`${path.join('.')} nests deeper than ${MAX_CONFIG_DEPTH} levels`);
       continue;
     }
-    const entries = Array.isArray(value)
-      ? value.map((item, index): [string, unknown] => [String(index), item])
-      : Object.keys(value).map((key): [string, unknown] => [key, (value as Record<string, unknown>)[key]]);
+    const entries: Array<[string, unknown]> = [];
+    if (Array.isArray(value)) for (let i = 0; i < value.length; i++) entries.push([String(i), value[i]]);
+    else for (const key of Object.keys(value)) entries.push([key, (value as Record<string, unknown>)[key]]);
     for (const [key, child] of entries) {
       const childPath = [...path, key];
       if (!Array.isArray(value) && RESERVED_KEYS.has(key)) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseConfig } from './config.loader.js';
+import { buildConfig, parseConfig } from './config.loader.js';
 
 function errorsOf(text: string, env: Record<string, string> = {}): string[] {
   const result = parseConfig(text, env);
@@ -195,5 +195,60 @@ describe('parseConfig', () => {
       const result = parseConfig(await readFile(new URL(`../../../${file}`, import.meta.url), 'utf8'), {});
       assert.ok(result.ok, `${file}: ${result.ok ? '' : result.errors.join('; ')}`);
     }
+  });
+  it('refuses values of the wrong shape with an error naming the key, never a TypeError', () => {
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ engines: { tts: 'x' } }, 'engines.tts must be an array'],
+      [{ engines: { tts: 1 } }, 'engines.tts must be an array'],
+      [{ engines: { chat: [null] } }, 'engines.chat.0 must be a mapping'],
+      [{ engines: { tts: [[]] } }, 'engines.tts.0 must be a mapping'],
+      [{ routers: { core: { tts: { fallback: {} } } } }, 'routers.core.tts.fallback must be an array'],
+      [{ routers: { core: { tts: [] } } }, 'routers.core.tts must be a mapping'],
+      [{ resilience: { retry: [null] } }, 'resilience.retry must be a mapping'],
+    ];
+    for (const [document, error] of cases) {
+      const result = buildConfig(document, {});
+      assert.deepEqual(result.ok ? [] : result.errors, [error], JSON.stringify(document));
+    }
+  });
+
+  it('refuses an engine type that no adapter factory provides, naming the key', () => {
+    const errors = errorsOf(
+      'engines:\n  tts:\n    - { id: espeak, type: nope }\n  stt:\n    - { id: s, type: espeak }\n',
+    );
+    assert.ok(errors.some((e) => e.startsWith("engines.tts.0.type 'nope' is not a known TTS engine type")));
+    assert.ok(errors.some((e) => e.startsWith("engines.stt.0.type 'espeak' is not a known STT engine type")));
+  });
+
+  it('refuses plan names that are only inherited properties', () => {
+    for (const plan of ['toString', 'constructor', 'hasOwnProperty']) {
+      assert.match(
+        errorsOf(`rate_limits:\n  default_plan: ${plan}\n`).join('\n'),
+        new RegExp(`rate_limits.default_plan names plan '${plan}'`),
+      );
+    }
+  });
+
+  it('refuses prototype keys in the file and keeps Object.prototype clean, environment overrides included', () => {
+    assert.deepEqual(errorsOf('constructor:\n  prototype:\n    polluted: 1\n'), [
+      "constructor is not allowed: 'constructor' is a reserved name",
+    ]);
+    assert.deepEqual(errorsOf('rate_limits:\n  plans:\n    __proto__: { quota_seconds: 1 }\n'), [
+      "rate_limits.plans.__proto__ is not allowed: '__proto__' is a reserved name",
+    ]);
+    const errors = errorsOf('rate_limits:\n  default_plan: __proto__\n', {
+      RATE_LIMIT_REQUESTS_PER_MINUTE: '7',
+    });
+    assert.deepEqual(errors, ["rate_limits.plans.__proto__ is not allowed: '__proto__' is a reserved name"]);
+    const clean = {} as Record<string, unknown>;
+    assert.equal(clean['polluted'], undefined);
+    assert.equal(clean['requests_per_minute'], undefined);
+    assert.equal(clean['quota_seconds'], undefined);
+  });
+
+  it('refuses voice_map values that are not strings, naming them', () => {
+    assert.deepEqual(errorsOf('openai:\n  voice_map:\n    alloy: { a: [1] }\n    echo: en-gb\n'), [
+      'openai.voice_map must map names to strings; not a string: alloy',
+    ]);
   });
 });

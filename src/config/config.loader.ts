@@ -74,7 +74,12 @@ export function buildConfig(fileDocument: Record<string, unknown>, env: Environm
   const config = plainToInstance(AppConfig, camel);
   const validation = validateSync(config, VALIDATOR_OPTIONS);
   const mappingErrors = nestedMappingErrors(config);
-  const errors = [...flattenErrors(validation, []), ...mappingErrors];
+  // An array where a mapping belongs: what class-validator says of its items would only repeat that.
+  const misplacedArrays = mappingErrors.map((line) => `${line.slice(0, line.indexOf(' '))}.`);
+  const errors = [
+    ...flattenErrors(validation, []).filter((line) => !misplacedArrays.some((path) => line.startsWith(path))),
+    ...mappingErrors,
+  ];
   let wellTyped = !hasTypeErrors(validation) && mappingErrors.length === 0;
 
   if (rawPlans !== undefined) {
