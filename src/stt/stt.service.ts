@@ -22,7 +22,7 @@ import {
   grammarProblem,
   vocabularyProblem,
 } from './grammar-limits.js';
-import { receiveUpload } from './upload-receiver.js';
+import { receiveUpload, refusedBeforeBody } from './upload-receiver.js';
 
 export interface SttOutcome {
   options: TranscribeDto;
@@ -82,9 +82,12 @@ export class SttService {
   async transcribeRequest(req: Request, signal: AbortSignal): Promise<SttOutcome> {
     const settings = this.config.current.routers.core.stt;
     if (/^application\/(json|x-www-form-urlencoded)\b/i.test(req.headers['content-type'] ?? '')) {
-      throw new AppError(
-        'VALIDATION_FAILED',
-        'Send the audio as multipart/form-data (a "file" part) or as the raw request body, not as JSON or a URL-encoded form.',
+      throw refusedBeforeBody(
+        req,
+        new AppError(
+          'VALIDATION_FAILED',
+          'Send the audio as multipart/form-data (a "file" part) or as the raw request body, not as JSON or a URL-encoded form.',
+        ),
       );
     }
     const upload = await receiveUpload(

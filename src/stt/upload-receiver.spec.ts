@@ -132,12 +132,15 @@ describe('receiveUpload', () => {
       `${file()}${part('form-data; name=""', 'x')}--B--\r\n`,
       `${part('form-data; filename="a.wav"', 'x')}--B--\r\n`,
       `${part('form-data', 'x', 'application/octet-stream')}--B--\r\n`,
+      // The file part after the refusal, in the same chunk, is never written.
+      `${part('form-data', 'x')}${file()}--B--\r\n`,
     ]) {
       const outcome = await post(body, FORM);
       assert.equal(outcome.status, 400, body);
       assert.equal(outcome.body.code, 'VALIDATION_FAILED');
       assert.match(outcome.body.message ?? '', /no name/);
     }
+    assert.deepEqual(await readdir(tempDir), []);
   });
 
   it('keeps __proto__ and constructor fields as plain keys of an object without a prototype', async () => {

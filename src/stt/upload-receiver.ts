@@ -78,8 +78,7 @@ export async function receiveUpload(
     Number.isFinite(declared) &&
     declared > limits.maxBytes + (isMultipart(req) ? MAX_FIELDS * MAX_FIELD_BYTES : 0)
   ) {
-    stopReading(req);
-    throw closingConnection(tooLarge(limits.maxBytes));
+    throw refusedBeforeBody(req, tooLarge(limits.maxBytes));
   }
   let folder: string | undefined;
   const discard = async (): Promise<void> => {
@@ -120,6 +119,13 @@ function closingConnection(error: AppError): AppError {
 
 function isMultipart(req: Request): boolean {
   return /^multipart\/form-data\b/i.test(req.headers['content-type'] ?? '');
+}
+
+/** `error`, to be answered without reading the (rest of the) body: the connection then closes. */
+export function refusedBeforeBody(req: Request, error: AppError): AppError {
+  const bodyLeft = !req.complete;
+  stopReading(req);
+  return bodyLeft ? closingConnection(error) : error;
 }
 
 /** Leaves the rest of the body unread: the answer closes the connection (see closingConnection). */
@@ -194,10 +200,14 @@ function receiveMultipart(
       signal.removeEventListener('abort', onAbort);
       stopReading(req);
       const reason = error instanceof Error ? error : new Error(String(error));
-      // The file stream is stopped so the temporary file is closed before the caller deletes it.
-      fileStream?.destroy(reason);
-      parser.destroy();
-      void (fileWritten ?? Promise.resolve()).catch(() => undefined).then(() => reject(reason));
+      // Once the parser is out of the chunk it is working on (destroying it from inside one
+      // of its own callbacks would pull its state away mid-way); no further chunk comes.
+      setImmediate(() => {
+        // The file stream is stopped so the temporary file is closed before the caller deletes it.
+        fileStream?.destroy(reason);
+        parser.destroy();
+        void (fileWritten ?? Promise.resolve()).catch(() => undefined).then(() => reject(reason));
+      });
     }
     /** A busboy callback whose throw fails this request instead of reaching the process. */
     function guarded<A extends unknown[]>(handler: (...args: A) => void): (...args: A) => void {
@@ -213,6 +223,10 @@ function receiveMultipart(
       'file',
       guarded((name: string | undefined, stream: Readable) => {
         stream.on('error', () => undefined); // reported through fileWritten
+        if (settled) {
+          stream.resume(); // the rest of a chunk parsed after the request failed
+          return;
+        }
         if (!name) {
           stream.resume();
           throw invalidForm('A form part has no name (Content-Disposition: form-data; name="…").');
@@ -229,6 +243,7 @@ function receiveMultipart(
     parser.on(
       'field',
       guarded((name: string | undefined, value: string, info: { valueTruncated: boolean }) => {
+        if (settled) return;
         if (!name) throw invalidForm('A form part has no name (Content-Disposition: form-data; name="…").');
         if (name === limits.fileField) {
           throw invalidForm(
