@@ -222,6 +222,19 @@ describe('requests without a valid key', () => {
     assert.ok(Number(limited.headers.get('retry-after')) >= 1, 'Retry-After');
     assertRefused(await send(s.t.url, { path: '/tts/voices' }), 429, 'RATE_LIMITED', 'no key at all');
     assert.equal((await send(s.t.url, { path: '/tts/voices', headers: bearer(s.adminKey) })).status, 200);
+
+    const reset = await send(s.t.url, {
+      path: '/rate-limit/reset/ip:127.0.0.1',
+      method: 'POST',
+      headers: bearer(s.adminKey),
+    });
+    assert.equal(reset.status, 200, reset.text);
+    assertRefused(
+      await send(s.t.url, { path: '/tts/voices', headers: bad }),
+      401,
+      'INVALID_API_KEY',
+      'after reset',
+    );
   });
 });
 
