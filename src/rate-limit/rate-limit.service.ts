@@ -4,6 +4,7 @@ import { configToDocument } from '../config/config.loader.js';
 import { ConfigService } from '../config/config.service.js';
 import { THROTTLERS, throttleKey } from './plan-throttler.guard.js';
 import { RateLimitStorage } from './rate-limit.storage.js';
+import { unauthenticatedKey } from './unauthenticated-rate-limiter.js';
 
 const IDENTIFIER = /^(user:\d{1,10}|ip:[0-9A-Fa-f:.]{2,45})$/;
 
@@ -38,6 +39,8 @@ export class RateLimitService {
   async reset(identifier: string) {
     this.check(identifier);
     for (const { name } of THROTTLERS) await this.storage.reset(throttleKey(name, identifier));
+    // An address also has the counter of its refused keys.
+    if (identifier.startsWith('ip:')) await this.storage.reset(unauthenticatedKey(identifier.slice(3)));
     return { identifier, reset: true };
   }
 

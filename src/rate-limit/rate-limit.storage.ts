@@ -87,6 +87,9 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
   async reset(key: string): Promise<void> {
     await this.onRedis((redis) => redis.reset(key).then(() => true));
     this.memory.storage.delete(key);
+    // The memory store also keeps each hit's expiry apart from the record, and recounts the
+    // record from them: they must go too, or the key stays blocked after a reset.
+    (this.memory as unknown as { hitExpirations?: Map<string, unknown> }).hitExpirations?.delete(key);
   }
 
   onModuleDestroy(): void {

@@ -21,9 +21,8 @@ export function hasScope(account: Account, scope: ApiScope): boolean {
 
 /**
  * Bearer API keys on every route but the public ones; refusals (401) are rate-limited per
- * client address. With auth.enforce off, a request
- * without one of our keys is served as the development user; one of our keys (sgk_…) is
- * always checked.
+ * client address. With auth.enforce off, a request without one of our keys is served as the
+ * development user; one of our keys (sgk_…) is always checked.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {

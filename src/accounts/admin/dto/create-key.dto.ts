@@ -15,7 +15,11 @@ import { API_SCOPES, type ApiScope } from '../../../common/request-context.js';
 
 export class CreateKeyDto {
   @ApiPropertyOptional({ default: 'default' }) @IsOptional() @IsString() @Length(1, 200) name?: string;
-  @ApiPropertyOptional({ enum: API_SCOPES, isArray: true, description: 'Default: every scope but ops and admin' })
+  @ApiPropertyOptional({
+    enum: API_SCOPES,
+    isArray: true,
+    description: 'Default: every scope but ops and admin',
+  })
   @IsOptional()
   @IsArray()
   @ArrayMinSize(1)

@@ -168,6 +168,8 @@ void describe('RemoteHttpClient', () => {
       assert.match(error.message, new RegExp(`GET ${path}`), path);
       assert.ok(!everythingAnErrorShows(error).includes(host), `${path}: ${error.message}`);
     }
+    const leaky = await client.probe('/leaky');
+    assert.equal(leaky.reason, 'GET /leaky answered HTTP 500.', 'a health reason quotes no server text');
     const goneUrl = await closedPortUrl();
     const gone = make({ baseUrl: goneUrl });
     const health = await gone.probe('/echo');

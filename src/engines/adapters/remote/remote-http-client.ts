@@ -186,6 +186,9 @@ export class RemoteHttpClient {
         path,
         signal: new AbortController().signal,
         timeoutMs: HEALTH_TIMEOUT_MS,
+        // The reason is shown by /health, which anyone may read: the status, not the server's text.
+        refineError: ({ status }) =>
+          new RemoteEngineError('unavailable', `GET ${path} answered HTTP ${status}.`, this.options.engineId),
       });
       return { available: true };
     } catch (error) {
