@@ -1,6 +1,5 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { INestApplication, Type } from '@nestjs/common';
@@ -185,7 +184,7 @@ interface Running {
  * settling their quota; so the requests are drained first, here.
  */
 async function shutDown({ app, config, logger, database, inFlight }: Running): Promise<void> {
-  const server = app.getHttpServer() as Server;
+  const server = app.getHttpServer();
   const timeoutSeconds = config.current.server.shutdownTimeoutSeconds;
   // 1. Stop accepting: new requests and readiness answer 503; keep-alive connections are let go.
   inFlight.stopAccepting();

@@ -89,7 +89,11 @@ export class MeteringService {
     const admitted = this.admit(spec);
     if (!admitted) return undefined;
     const { context, account } = admitted;
-    const remaining = await this.quota.charge(account.userId, spec.estimateSeconds, logOf(account, context, spec));
+    const remaining = await this.quota.charge(
+      account.userId,
+      spec.estimateSeconds,
+      logOf(account, context, spec),
+    );
     context.quotaRemainingSeconds = remaining;
     return remaining;
   }
@@ -102,7 +106,11 @@ export class MeteringService {
     const releaseSlot = this.concurrency.acquire(account.userId, plan.maxConcurrentRequests);
     let reservation: QuotaReservation;
     try {
-      reservation = await this.quota.reserve(account.userId, spec.estimateSeconds, logOf(account, context, spec));
+      reservation = await this.quota.reserve(
+        account.userId,
+        spec.estimateSeconds,
+        logOf(account, context, spec),
+      );
     } catch (error) {
       releaseSlot();
       throw error;

@@ -45,7 +45,8 @@ function logValues(user: string, first: number, outcome: Outcome): string {
 const REFUSED: Outcome = { audioSeconds: '0', status: `'error'`, errorCode: `'QUOTA_EXCEEDED'` };
 
 /** A reservation taken, or the seconds that were left when it did not fit. */
-export type ReserveResult = { reservationId: string; remaining: number } | { refused: true; remaining: number };
+export type ReserveResult =
+  { reservationId: string; remaining: number } | { refused: true; remaining: number };
 
 export interface SweepResult {
   released: number;
@@ -115,7 +116,9 @@ export class QuotaRepository {
     seconds: number,
     log: UsageLogFields,
   ): Promise<{ remaining: number; refused: boolean }> {
-    const rows = await this.dataSource.query<Array<{ remaining: number | null; left_seconds: number | null }>>(
+    const rows = await this.dataSource.query<
+      Array<{ remaining: number | null; left_seconds: number | null }>
+    >(
       `WITH charged AS (
          UPDATE users SET used_seconds = used_seconds + $2::numeric
           WHERE id = $1 AND is_active AND used_seconds + $2::numeric <= quota_seconds

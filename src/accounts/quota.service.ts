@@ -62,7 +62,12 @@ export class QuotaService implements OnModuleInit, OnModuleDestroy {
    */
   async reserve(userId: number, estimateSeconds: number, log: UsageLogFields): Promise<QuotaReservation> {
     const seconds = roundSeconds(estimateSeconds);
-    const result = await this.quota.reserve(userId, seconds, this.config.current.auth.reservationTtlSeconds, log);
+    const result = await this.quota.reserve(
+      userId,
+      seconds,
+      this.config.current.auth.reservationTtlSeconds,
+      log,
+    );
     if ('refused' in result) throw exceeded(result.remaining, seconds);
     this.held.add(result.reservationId);
     return { id: result.reservationId, userId, seconds, remainingSeconds: roundSeconds(result.remaining) };

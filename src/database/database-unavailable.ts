@@ -4,7 +4,14 @@ import { AppError } from '../common/app-error.js';
 export const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 /** Errors of a connection that cannot be made (refused, unresolvable, unreachable, no answer). */
-const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT']);
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+]);
 /**
  * Errors of a connection lost mid-way. Only counted under TypeORM's QueryFailedError: an
  * encoder's pipe or an engine's socket fails with the same codes for other reasons.
@@ -63,10 +70,7 @@ export function isDatabaseUnavailable(error: unknown, inQuery = false, depth = 0
 
 /** The client's answer for an unreachable database: 503 DATABASE_UNAVAILABLE with Retry-After. */
 export function databaseUnavailableError(): AppError {
-  return new AppError(
-    'DATABASE_UNAVAILABLE',
-    'The database is unavailable; retry shortly.',
-    undefined,
-    { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
-  );
+  return new AppError('DATABASE_UNAVAILABLE', 'The database is unavailable; retry shortly.', undefined, {
+    'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS),
+  });
 }
