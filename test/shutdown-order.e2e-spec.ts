@@ -271,6 +271,20 @@ describe('shutdown under load (a real server process)', () => {
 
     const requests = Array.from({ length: 3 }, (_, i) => tts(crashed.url, user.key, `crash-${i}`, LONG_TEXT));
     await waitFor(async () => (await usedMs()) >= 3 * LONG_RESERVATION_MS, 'three reservations', 30_000);
+    // While the server lives, it renews what it holds: running requests keep their reservations.
+    await waitFor(
+      async () =>
+        (
+          await query<{ renewed: number }>(
+            schema,
+            `SELECT count(*)::int AS renewed FROM quota_reservations
+              WHERE expires_at > created_at + interval '3 seconds'`,
+          )
+        )[0]?.renewed === 3,
+      'the live reservations to be renewed',
+      30_000,
+    );
+    assert.doesNotMatch(crashed.output(), /sweep failed/);
     crashed.child.kill('SIGKILL');
     await crashed.exited;
     await Promise.all(requests);
