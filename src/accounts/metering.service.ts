@@ -144,17 +144,23 @@ export class MeteringService {
    * reservations (and logs them) before the database closes. Answers how many were forced.
    */
   async settleOpenCalls(graceMs: number, reason: AppError): Promise<number> {
+    await this.noneOpenWithin(graceMs);
+    const left = [...this.open];
+    await Promise.all(left.map((call) => call.fail(reason)));
+    // A call that was already settling stays open until its statement returns.
+    await this.noneOpenWithin(graceMs);
+    return left.length;
+  }
+
+  private async noneOpenWithin(ms: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       this.whenNoneOpen(),
       new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, graceMs);
+        timer = setTimeout(resolve, ms);
       }),
     ]);
     clearTimeout(timer);
-    const left = [...this.open];
-    await Promise.all(left.map((call) => call.fail(reason)));
-    return left.length;
   }
 
   private whenNoneOpen(): Promise<void> {
