@@ -133,11 +133,6 @@ export class MeteringService {
     return outcome.value;
   }
 
-  /** Metered calls begun and not yet settled. */
-  get openCalls(): number {
-    return this.open.size;
-  }
-
   /**
    * For shutdown, once the requests were aborted: waits up to `graceMs` for the open calls
    * to settle by themselves, then fails the rest with `reason`, which releases their

@@ -51,11 +51,6 @@ export class QuotaService implements OnModuleInit, OnModuleDestroy {
     await this.sweeping;
   }
 
-  /** Reservations this server holds (requests being served). */
-  get heldCount(): number {
-    return this.held.size;
-  }
-
   /**
    * Reserves the estimate; a refusal is 429 QUOTA_EXCEEDED and leaves a usage row
    * (status error, 0 s) written by the same statement.
