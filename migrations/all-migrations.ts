@@ -1,10 +1,12 @@
 import { CreateAnalyticsEvents1764072000000 } from './1764072000000-CreateAnalyticsEvents.js';
 import { CreateVoices1764158400000 } from './1764158400000-CreateVoices.js';
 import { CreateAccounts1764244800000 } from './1764244800000-CreateAccounts.js';
+import { CreateQuotaReservations1764331200000 } from './1764331200000-CreateQuotaReservations.js';
 
 /** Every migration, oldest first. Both PostgreSQL and the embedded database run exactly these. */
 export const ALL_MIGRATIONS = [
   CreateAnalyticsEvents1764072000000,
   CreateVoices1764158400000,
   CreateAccounts1764244800000,
+  CreateQuotaReservations1764331200000,
 ];

@@ -10,6 +10,9 @@ import express from 'express';
 import type { DestinationStream, Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import { inputGuardMiddleware } from './common/input-guard.middleware.js';
+import { MeteringService } from './accounts/metering.service.js';
+import { AppError } from './common/app-error.js';
+import { InFlightRequests } from './common/in-flight-requests.js';
 import { requestContextMiddleware } from './common/request-context.middleware.js';
 import { ConfigService } from './config/config.service.js';
 import type { Environment } from './config/env-overrides.js';
@@ -41,7 +44,11 @@ export interface Gateway {
   logger: Logger;
   database: DatabaseConnection;
   listen(): Promise<string>;
-  /** Stops taking requests, lets in-flight ones finish (bounded), then closes the database. */
+  /**
+   * Stops taking requests (503 SERVICE_NOT_READY, readiness too), lets in-flight ones finish
+   * up to server.shutdown_timeout_seconds, aborts the rest and releases their quota
+   * reservations, then disposes engines, flushes analytics and closes the database.
+   */
   close(): Promise<void>;
 }
 
@@ -117,6 +124,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   app.set('etag', false);
   app.set('trust proxy', 'loopback');
   app.use(requestContextMiddleware);
+  const inFlight = new InFlightRequests();
+  app.use(inFlight.middleware);
   app.use(
     express.json({ limit: `${settings.server.maxJsonBodyKb}kb` }),
     inputGuardMiddleware(() => config.current.server.maxJsonDepth),
@@ -153,24 +162,63 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       return url;
     },
     close() {
-      closing ??= (async () => {
-        const server = app.getHttpServer();
-        const timeoutMs = config.current.server.shutdownTimeoutSeconds * 1000;
-        // In-flight requests finish; after the timeout the remaining connections are cut.
-        const forceTimer = setTimeout(() => server.closeAllConnections?.(), timeoutMs);
-        forceTimer.unref();
-        try {
-          await app.close();
-        } finally {
-          clearTimeout(forceTimer);
-          config.onModuleDestroy();
-          await database.close();
-          logger.info('speech-gateway stopped');
-          logger.flush?.();
-        }
-      })();
+      closing ??= shutDown({ app, config, logger, database, inFlight });
       return closing;
     },
   };
   return gateway;
+}
+
+/** How long aborted requests get to settle (release their reservations) before they are forced to. */
+const ABORT_GRACE_MS = 3000;
+/** After the drain, connections still open (idle keep-alive, late refusals) get this long to close. */
+const CONNECTION_CLOSE_GRACE_MS = 1000;
+
+interface Running {
+  app: NestExpressApplication;
+  config: ConfigService;
+  logger: Logger;
+  database: DatabaseConnection;
+  inFlight: InFlightRequests;
+}
+
+/**
+ * The shutdown order. Nest's app.close() alone would dispose the engines (destroy hooks)
+ * before the HTTP server stops, and the database would close under requests still
+ * settling their quota; so the requests are drained first, here.
+ */
+async function shutDown({ app, config, logger, database, inFlight }: Running): Promise<void> {
+  const server = app.getHttpServer();
+  const timeoutSeconds = config.current.server.shutdownTimeoutSeconds;
+  // 1. Stop accepting: new requests and readiness answer 503; keep-alive connections are let go.
+  inFlight.stopAccepting();
+  server.closeIdleConnections();
+  logger.info({ inFlight: inFlight.size, timeoutSeconds }, 'draining: new requests are refused');
+  // 2. In-flight requests finish, up to the timeout.
+  if (!(await inFlight.idle(timeoutSeconds * 1000))) {
+    // 3. The rest are aborted; their metered work releases its reservations (REQUEST_CANCELLED),
+    //    and whatever has not settled after a grace period is released here (SERVICE_NOT_READY).
+    const aborted = inFlight.abortAll();
+    logger.warn({ aborted, timeoutSeconds }, 'shutdown timeout: aborting the requests still in flight');
+  }
+  const forced = await app
+    .get(MeteringService)
+    .settleOpenCalls(
+      ABORT_GRACE_MS,
+      new AppError('SERVICE_NOT_READY', 'The server shut down before the request finished.'),
+    );
+  if (forced > 0) logger.warn({ released: forced }, 'quota reservations released at shutdown');
+  // 4. Stop listening, dispose the engines (destroy hooks), flush analytics (shutdown hooks).
+  const forceTimer = setTimeout(() => server.closeAllConnections(), CONNECTION_CLOSE_GRACE_MS);
+  forceTimer.unref();
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(forceTimer);
+    config.onModuleDestroy();
+    // 5. Last, the database: nothing is left to write.
+    await database.close();
+    logger.info('speech-gateway stopped');
+    logger.flush?.();
+  }
 }

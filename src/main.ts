@@ -6,6 +6,9 @@ import { createGateway } from './gateway.js';
 
 /* The process edge: the only place that reads argv and process.env. */
 
+/** Seconds past the shutdown timeout after which a stuck shutdown ends the process anyway. */
+const SHUTDOWN_BACKSTOP_SECONDS = 20;
+
 function parsePort(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const port = Number(value);
@@ -29,6 +32,13 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     gateway.logger.info({ signal }, 'shutting down; waiting for in-flight requests');
+    // The drain is bounded by server.shutdown_timeout_seconds; this only guards against a hang after it.
+    const backstopSeconds = gateway.config.current.server.shutdownTimeoutSeconds + SHUTDOWN_BACKSTOP_SECONDS;
+    setTimeout(() => {
+      gateway.logger.error({ seconds: backstopSeconds }, 'shutdown did not finish; exiting anyway');
+      gateway.logger.flush?.();
+      process.exit(1);
+    }, backstopSeconds * 1000).unref();
     gateway.close().then(
       () => process.exit(0),
       (error: unknown) => {

@@ -24,13 +24,13 @@ describe('graceful shutdown', () => {
   });
   after(() => t.close());
 
-  it('lets an in-flight request finish, refuses new connections, and closes once', async (context) => {
+  it('lets an in-flight request finish, refuses new requests with 503 while it does, and closes once', async (context) => {
     const server = t.gateway.app.getHttpServer() as Server;
     await request(t.url).get('/health/live').expect(200);
 
     let inFlightSettled = false;
     const inFlight = request(t.url)
-      .get('/probe/slow?ms=800')
+      .get('/probe/slow?ms=2500')
       .set('X-Request-ID', 'in-flight-1')
       .then((res) => {
         inFlightSettled = true;
@@ -46,30 +46,40 @@ describe('graceful shutdown', () => {
       closeSettled = true;
     });
 
-    // The listener stops while the slow request is still being served.
-    await waitFor(() => !server.listening, 'the server to stop listening', 2000);
-    assert.equal(inFlightSettled, false, 'the listener closed before the in-flight request ended');
-    await assert.rejects(
-      request(t.url).get('/health/live').timeout(2000),
-      // supertest reports a refused connection as an error whose message starts with the code.
-      (error: Error) =>
-        /ECONNREFUSED/.test(`${(error as NodeJS.ErrnoException).code ?? ''} ${error.message}`),
-      'a new request after close began must not connect',
-    );
+    // While the slow request is served, new requests are refused (readiness too), liveness answers.
+    const ready = await request(t.url).get('/health/ready');
+    assert.equal(ready.status, 503);
+    assert.equal((ready.body as Envelope<unknown>).metadata.error_code, 'SERVICE_NOT_READY');
+    assert.ok(Number(ready.headers['retry-after']) > 0, 'Retry-After on the refusal');
+    assert.equal(ready.headers['connection'], 'close');
+    const refused = await request(t.url).get('/probe/slow?ms=1');
+    assert.equal(refused.status, 503);
+    assert.equal((refused.body as Envelope<unknown>).metadata.error_code, 'SERVICE_NOT_READY');
+    await request(t.url).get('/health/live').expect(200);
+    assert.equal(inFlightSettled, false, 'the refusals came while the in-flight request was served');
     assert.equal(closeSettled, false, 'close waits for the in-flight request');
 
     const res = await inFlight;
     assert.equal(res.status, 200);
     const body = res.body as Envelope<{ waited_ms: number }>;
     assert.equal(body.status, 'success');
-    assert.deepEqual(body.data, { waited_ms: 800 });
+    assert.deepEqual(body.data, { waited_ms: 2500 });
+    assert.equal(res.headers['connection'], 'close', 'the in-flight answer lets its connection go');
     assert.equal(body.metadata.request_id, 'in-flight-1');
 
     await closing;
     const elapsed = Date.now() - started;
     context.diagnostic(`close took ${elapsed} ms`);
+    assert.equal(server.listening, false);
+    await assert.rejects(
+      request(t.url).get('/health/live').timeout(2000),
+      // supertest reports a refused connection as an error whose message starts with the code.
+      (error: Error) =>
+        /ECONNREFUSED/.test(`${(error as NodeJS.ErrnoException).code ?? ''} ${error.message}`),
+      'nothing connects once closed',
+    );
     // Not cut by the 5 s shutdown timeout, nor kept open by an idle keep-alive connection.
-    assert.ok(elapsed < 3000, `close took ${elapsed} ms`);
+    assert.ok(elapsed < 4800, `close took ${elapsed} ms`);
     assert.ok(
       t.logs.some((line) => line['msg'] === 'speech-gateway stopped'),
       'the stop is logged',

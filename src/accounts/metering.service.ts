@@ -6,6 +6,7 @@ import { ROOT_LOGGER } from '../common/injection-tokens.js';
 import { type Account, RequestContextStore, type RequestContext } from '../common/request-context.js';
 import { ConfigService } from '../config/config.service.js';
 import { assertPlanAllows, planOf, type PlanFeatureUse } from './plan-policy.js';
+import type { UsageLogFields } from './quota.repository.js';
 import { type QuotaReservation, QuotaService } from './quota.service.js';
 import { UserConcurrency } from './user-concurrency.js';
 
@@ -40,7 +41,7 @@ const UNMETERED: MeteredCall = {
   fail: () => Promise.resolve(),
 };
 
-function logOf(account: Account, context: RequestContext, spec: MeteredCallSpec, errorCode: string | null) {
+function logOf(account: Account, context: RequestContext, spec: MeteredCallSpec): UsageLogFields {
   return {
     keyId: account.keyId,
     endpoint: spec.endpoint ?? context.endpoint ?? 'unknown',
@@ -48,7 +49,6 @@ function logOf(account: Account, context: RequestContext, spec: MeteredCallSpec,
     engine: spec.engine ?? context.engine,
     model: spec.model,
     textLength: spec.textLength,
-    errorCode,
     latencyMs: elapsedSeconds(context.startedAt) * 1000,
     requestId: context.requestId,
   };
@@ -66,6 +66,9 @@ function errorCodeOf(error: unknown): string {
 @Injectable()
 export class MeteringService {
   private readonly concurrency = new UserConcurrency();
+  /** Calls between begin and settle, each with a way to fail it (shutdown uses it). */
+  private readonly open = new Set<MeteredCall>();
+  private readonly noneOpenWaiters: Array<() => void> = [];
 
   constructor(
     private readonly config: ConfigService,
@@ -95,7 +98,7 @@ export class MeteringService {
     const remaining = await this.quota.charge(
       account.userId,
       spec.estimateSeconds,
-      logOf(account, context, spec, null),
+      logOf(account, context, spec),
     );
     context.quotaRemainingSeconds = remaining;
     return remaining;
@@ -109,7 +112,11 @@ export class MeteringService {
     const releaseSlot = this.concurrency.acquire(account.userId, plan.maxConcurrentRequests);
     let reservation: QuotaReservation;
     try {
-      reservation = await this.quota.reserve(account.userId, spec.estimateSeconds);
+      reservation = await this.quota.reserve(
+        account.userId,
+        spec.estimateSeconds,
+        logOf(account, context, spec),
+      );
     } catch (error) {
       releaseSlot();
       throw error;
@@ -132,6 +139,36 @@ export class MeteringService {
     return outcome.value;
   }
 
+  /**
+   * For shutdown, once the requests were aborted: waits up to `graceMs` for the open calls
+   * to settle by themselves, then fails the rest with `reason`, which releases their
+   * reservations (and logs them) before the database closes. Answers how many were forced.
+   */
+  async settleOpenCalls(graceMs: number, reason: AppError): Promise<number> {
+    await this.noneOpenWithin(graceMs);
+    const left = [...this.open];
+    await Promise.all(left.map((call) => call.fail(reason)));
+    // A call that was already settling stays open until its statement returns.
+    await this.noneOpenWithin(graceMs);
+    return left.length;
+  }
+
+  private async noneOpenWithin(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.whenNoneOpen(),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, ms);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  private whenNoneOpen(): Promise<void> {
+    if (this.open.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.noneOpenWaiters.push(resolve));
+  }
+
   private callFor(
     reservation: QuotaReservation,
     account: Account,
@@ -140,32 +177,40 @@ export class MeteringService {
     releaseSlot: () => void,
   ): MeteredCall {
     let settled = false;
-    const log = (errorCode: string | null) => logOf(account, context, spec, errorCode);
-    return {
+    const log = () => logOf(account, context, spec);
+    const done = () => {
+      this.open.delete(call);
+      releaseSlot();
+      if (this.open.size === 0) for (const resolve of this.noneOpenWaiters.splice(0)) resolve();
+    };
+    const call: MeteredCall = {
       reservedSeconds: reservation.seconds,
       commit: async (actualSeconds) => {
         if (settled) return context.quotaRemainingSeconds;
         settled = true;
         try {
-          const remaining = await this.quota.commit(reservation, actualSeconds, log(null));
+          const remaining = await this.quota.commit(reservation, actualSeconds, log());
           context.quotaRemainingSeconds = remaining;
           return remaining;
         } finally {
-          releaseSlot();
+          done();
         }
       },
       fail: async (error) => {
         if (settled) return;
         settled = true;
         try {
-          context.quotaRemainingSeconds = await this.quota.release(reservation, log(errorCodeOf(error)));
+          context.quotaRemainingSeconds = await this.quota.release(reservation, log(), errorCodeOf(error));
         } catch (releaseError) {
-          // The request already failed; a failed release is logged, not thrown over the original error.
+          // The request already failed; a failed release is logged, not thrown over the original
+          // error. The reservation row stays and expires: the sweeper gives its seconds back.
           this.logger.error({ err: releaseError, userId: account.userId }, 'quota release failed');
         } finally {
-          releaseSlot();
+          done();
         }
       },
     };
+    this.open.add(call);
+    return call;
   }
 }

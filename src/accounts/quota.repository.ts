@@ -1,108 +1,219 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { UsageLogEntry } from './usage-log.js';
-import { returnedRows } from './users.repository.js';
 
 /** Rounds to the column's precision (numeric(14,3)) so reserve and settle add the same amounts. */
 export function roundSeconds(seconds: number): number {
   return Math.max(0, Math.round(seconds * 1000) / 1000);
 }
 
-/** The usage row, written by the same statement as the quota change ($1 user; log values from $N). */
-function logInsert(first: number): string {
-  const p = (i: number) => `$${first + i}`;
-  return `logged AS (
-         INSERT INTO usage_logs (user_id, key_id, endpoint, voice, engine, model, text_length,
-                                 audio_seconds, status, error_code, latency_ms, request_id)
-         SELECT id, ${p(0)}::varchar, ${p(1)}::varchar, ${p(2)}::varchar, ${p(3)}::varchar, ${p(4)}::varchar,
-                ${p(5)}::int, ${p(6)}::numeric, ${p(7)}::varchar, ${p(8)}::varchar, ${p(9)}::int, ${p(10)}::varchar
-           FROM charged
-       )`;
+/** What a usage row says about a request, apart from its user and outcome. */
+export type UsageLogFields = Omit<UsageLogEntry, 'userId' | 'audioSeconds' | 'status' | 'errorCode'>;
+
+/** A usage row's outcome, as SQL expressions (the statements decide it, not the caller). */
+interface Outcome {
+  audioSeconds: string;
+  status: string;
+  errorCode: string;
 }
 
-/** [$1 user, …amounts, …log values] in the order logInsert expects. */
-function logParameters(log: UsageLogEntry, amounts: number[]): unknown[] {
+const LOG_COLUMNS = `user_id, key_id, endpoint, voice, engine, model, text_length,
+                     audio_seconds, status, error_code, latency_ms, request_id`;
+
+/** The usage row's eight field values, bound from $first on in the order logValues reads them. */
+function logParameters(log: UsageLogFields): unknown[] {
   return [
-    log.userId,
-    ...amounts,
     log.keyId,
     log.endpoint.slice(0, 200),
     log.voice ?? null,
     log.engine ?? null,
     log.model ?? null,
     log.textLength ?? null,
-    roundSeconds(log.audioSeconds),
-    log.status,
-    log.errorCode ?? null,
     Math.round(log.latencyMs),
     log.requestId.slice(0, 128),
   ];
+}
+
+/** `SELECT` list of a usage row: the user expression, the fields from $first on, the outcome. */
+function logValues(user: string, first: number, outcome: Outcome): string {
+  const p = (i: number) => `$${first + i}`;
+  return `${user}, ${p(0)}::varchar, ${p(1)}::varchar, ${p(2)}::varchar, ${p(3)}::varchar,
+          ${p(4)}::varchar, ${p(5)}::int, ${outcome.audioSeconds}, ${outcome.status},
+          ${outcome.errorCode}, ${p(6)}::int, ${p(7)}::varchar`;
+}
+
+const REFUSED: Outcome = { audioSeconds: '0', status: `'error'`, errorCode: `'QUOTA_EXCEEDED'` };
+
+/** A reservation taken, or the seconds that were left when it did not fit. */
+export type ReserveResult =
+  { reservationId: string; remaining: number } | { refused: true; remaining: number };
+
+export interface SweepResult {
+  released: number;
+  seconds: number;
 }
 
 /**
  * The quota's SQL. Each operation is one conditional statement: no read-modify-write, so
  * concurrent requests on any number of nodes cannot overspend, on PostgreSQL and on the
  * embedded database alike (which runs one statement at a time anyway).
+ *
+ * A reservation is a quota_reservations row plus its seconds in users.used_seconds, taken
+ * and given back together. Settling deletes the row and adjusts used_seconds by the seconds
+ * the deleted row held: a row already settled or swept holds nothing, so a late settle
+ * and the sweeper can never give the same seconds back twice.
  */
 @Injectable()
 export class QuotaRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Adds `seconds` to used_seconds if it still fits; the remaining seconds, or null when it does not. */
-  async reserve(userId: number, seconds: number): Promise<number | null> {
-    const result = await this.dataSource.query<
-      Array<{ remaining: number }> | [Array<{ remaining: number }>, number]
-    >(
-      `UPDATE users SET used_seconds = used_seconds + $2
-        WHERE id = $1 AND is_active AND used_seconds + $2 <= quota_seconds
-        RETURNING (quota_seconds - used_seconds)::float8 AS remaining`,
-      [userId, roundSeconds(seconds)],
-    );
-    const row = returnedRows(result)[0];
-    return row ? row.remaining : null;
-  }
-
-  async remaining(userId: number): Promise<number> {
-    const rows = await this.dataSource.query<Array<{ remaining: number }>>(
-      `SELECT GREATEST(quota_seconds - used_seconds, 0)::float8 AS remaining FROM users WHERE id = $1`,
-      [userId],
-    );
-    return rows[0]?.remaining ?? 0;
-  }
-
   /**
-   * Charges a known amount (a cached answer) in one statement: the conditional add and the
-   * usage row together. The remaining seconds, or null when it does not fit (nothing written).
+   * Adds `seconds` to used_seconds if it still fits and records the reservation; when it
+   * does not fit, writes the refusal's usage row (QUOTA_EXCEEDED, 0 s) instead.
    */
-  async charge(seconds: number, log: UsageLogEntry): Promise<number | null> {
-    const rows = await this.dataSource.query<Array<{ remaining: number }>>(
+  async reserve(
+    userId: number,
+    seconds: number,
+    ttlSeconds: number,
+    log: UsageLogFields,
+  ): Promise<ReserveResult> {
+    const rows = await this.dataSource.query<
+      Array<{ reservation_id: string | null; remaining: number | null; left_seconds: number | null }>
+    >(
       `WITH charged AS (
          UPDATE users SET used_seconds = used_seconds + $2::numeric
           WHERE id = $1 AND is_active AND used_seconds + $2::numeric <= quota_seconds
           RETURNING id, (quota_seconds - used_seconds)::float8 AS remaining
-       ), ${logInsert(3)}
-       SELECT remaining FROM charged`,
-      logParameters(log, [roundSeconds(seconds)]),
+       ), held AS (
+         INSERT INTO quota_reservations (user_id, seconds, request_id, key_id, endpoint, expires_at)
+         SELECT id, $2::numeric, $11::varchar, $4::varchar, $5::varchar, now() + make_interval(secs => $3::float8)
+           FROM charged
+         RETURNING id
+       ), refused AS (
+         INSERT INTO usage_logs (${LOG_COLUMNS})
+         SELECT ${logValues('u.id', 4, REFUSED)}
+           FROM users u WHERE u.id = $1 AND NOT EXISTS (SELECT 1 FROM charged)
+       )
+       SELECT (SELECT id::text FROM held) AS reservation_id,
+              (SELECT remaining FROM charged) AS remaining,
+              (SELECT GREATEST(quota_seconds - used_seconds, 0)::float8 FROM users WHERE id = $1) AS left_seconds`,
+      [userId, roundSeconds(seconds), ttlSeconds, ...logParameters(log)],
     );
-    return rows[0] ? rows[0].remaining : null;
+    const row = rows[0];
+    if (row?.reservation_id && row.remaining !== null) {
+      return { reservationId: row.reservation_id, remaining: row.remaining };
+    }
+    return { refused: true, remaining: row?.left_seconds ?? 0 };
   }
 
   /**
-   * Replaces a reservation by the actual charge (0 for a failed request) and writes the usage
-   * log row in the same statement. The charge is capped at the quota, so used_seconds never
-   * exceeds quota_seconds even when the audio came out longer than estimated.
+   * Charges a known amount (a cached answer) in one statement: the conditional add and the
+   * usage row together — a success row, or the refusal's row (QUOTA_EXCEEDED, 0 s) when it
+   * does not fit. The remaining seconds, or `refused` with the seconds left.
    */
-  async settle(reservedSeconds: number, chargedSeconds: number, log: UsageLogEntry): Promise<number> {
-    const rows = await this.dataSource.query<Array<{ remaining: number }>>(
+  async charge(
+    userId: number,
+    seconds: number,
+    log: UsageLogFields,
+  ): Promise<{ remaining: number; refused: boolean }> {
+    const rows = await this.dataSource.query<
+      Array<{ remaining: number | null; left_seconds: number | null }>
+    >(
       `WITH charged AS (
+         UPDATE users SET used_seconds = used_seconds + $2::numeric
+          WHERE id = $1 AND is_active AND used_seconds + $2::numeric <= quota_seconds
+          RETURNING id, (quota_seconds - used_seconds)::float8 AS remaining
+       ), logged AS (
+         INSERT INTO usage_logs (${LOG_COLUMNS})
+         SELECT ${logValues('u.id', 3, {
+           audioSeconds: `CASE WHEN c.id IS NULL THEN 0 ELSE $2::numeric END`,
+           status: `CASE WHEN c.id IS NULL THEN 'error' ELSE 'success' END`,
+           errorCode: `CASE WHEN c.id IS NULL THEN 'QUOTA_EXCEEDED' END`,
+         })}
+           FROM users u LEFT JOIN charged c ON c.id = u.id
+          WHERE u.id = $1
+       )
+       SELECT (SELECT remaining FROM charged) AS remaining,
+              (SELECT GREATEST(quota_seconds - used_seconds, 0)::float8 FROM users WHERE id = $1) AS left_seconds`,
+      [userId, roundSeconds(seconds), ...logParameters(log)],
+    );
+    const row = rows[0];
+    if (row && row.remaining !== null) return { remaining: row.remaining, refused: false };
+    return { remaining: row?.left_seconds ?? 0, refused: true };
+  }
+
+  /**
+   * Ends a reservation: deletes its row, replaces the seconds it held by the actual charge
+   * (0 for a failed request) and writes the usage row, in one statement. The charge is
+   * capped at the quota, so used_seconds never exceeds quota_seconds even when the audio
+   * came out longer than estimated. When the row is already gone (swept after a long
+   * outage), nothing is given back and the actual seconds are charged within the quota.
+   */
+  async settle(
+    userId: number,
+    reservationId: string,
+    chargedSeconds: number,
+    log: UsageLogFields & Pick<UsageLogEntry, 'audioSeconds' | 'status' | 'errorCode'>,
+  ): Promise<number> {
+    const rows = await this.dataSource.query<Array<{ remaining: number }>>(
+      `WITH held AS (
+         DELETE FROM quota_reservations WHERE id = $2::bigint AND user_id = $1 RETURNING seconds
+       ), charged AS (
          UPDATE users
-            SET used_seconds = LEAST(quota_seconds, GREATEST(0, used_seconds - $2::numeric + $3::numeric))
+            SET used_seconds = LEAST(quota_seconds, GREATEST(0,
+                  used_seconds - COALESCE((SELECT sum(seconds) FROM held), 0) + $3::numeric))
           WHERE id = $1
           RETURNING id, (quota_seconds - used_seconds)::float8 AS remaining
-       ), ${logInsert(4)}
+       ), logged AS (
+         INSERT INTO usage_logs (${LOG_COLUMNS})
+         SELECT ${logValues('id', 7, { audioSeconds: '$4::numeric', status: '$5::varchar', errorCode: '$6::varchar' })}
+           FROM charged
+       )
        SELECT remaining FROM charged`,
-      logParameters(log, [roundSeconds(reservedSeconds), roundSeconds(chargedSeconds)]),
+      [
+        userId,
+        reservationId,
+        roundSeconds(chargedSeconds),
+        roundSeconds(log.audioSeconds),
+        log.status,
+        log.errorCode ?? null,
+        ...logParameters(log),
+      ],
     );
     return rows[0]?.remaining ?? 0;
+  }
+
+  /** Pushes the expiry of reservations this server still holds (a request is running). */
+  async renew(reservationIds: string[], ttlSeconds: number): Promise<void> {
+    if (reservationIds.length === 0) return;
+    await this.dataSource.query(
+      `UPDATE quota_reservations SET expires_at = now() + make_interval(secs => $2::float8)
+        WHERE id = ANY($1::bigint[])`,
+      [reservationIds, ttlSeconds],
+    );
+  }
+
+  /**
+   * Gives back every expired reservation (its server died or lost the database for longer
+   * than the TTL) and logs each as a failed request (RESERVATION_EXPIRED, 0 s).
+   */
+  async sweepExpired(): Promise<SweepResult> {
+    const rows = await this.dataSource.query<Array<{ released: number; seconds: number }>>(
+      `WITH expired AS (
+         DELETE FROM quota_reservations WHERE expires_at <= now()
+         RETURNING user_id, seconds, request_id, key_id, endpoint, created_at
+       ), given_back AS (
+         UPDATE users u SET used_seconds = GREATEST(0, u.used_seconds - t.seconds)
+           FROM (SELECT user_id, sum(seconds) AS seconds FROM expired GROUP BY user_id) t
+          WHERE u.id = t.user_id
+       ), logged AS (
+         INSERT INTO usage_logs (user_id, key_id, endpoint, audio_seconds, status, error_code, latency_ms, request_id)
+         SELECT user_id, key_id, endpoint, 0, 'error', 'RESERVATION_EXPIRED',
+                LEAST(extract(epoch FROM now() - created_at) * 1000, 2147483647)::int, request_id
+           FROM expired
+       )
+       SELECT count(*)::int AS released, COALESCE(sum(seconds), 0)::float8 AS seconds FROM expired`,
+    );
+    return rows[0] ?? { released: 0, seconds: 0 };
   }
 }

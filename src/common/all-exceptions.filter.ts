@@ -7,6 +7,7 @@ import type { ErrorCode } from './error-code.js';
 import { ERROR_CODE_LOCAL, RequestObserver } from '../observability/request-observer.js';
 import { ROOT_LOGGER } from './injection-tokens.js';
 import { RequestContextStore } from './request-context.js';
+import { databaseUnavailableError, isDatabaseUnavailable } from '../database/database-unavailable.js';
 
 interface RenderedError {
   status: number;
@@ -115,6 +116,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
       if (status >= 400 && status < 500) {
         return { status: 400, code: 'VALIDATION_FAILED', message: 'The request could not be read.' };
       }
+    }
+    if (isDatabaseUnavailable(exception)) {
+      // An outage the client can wait out (503 + Retry-After), not a server bug.
+      this.logger.warn({ err: exception, path: request.path }, 'database unavailable');
+      const error = databaseUnavailableError();
+      return { status: error.status, code: error.code, message: error.message, headers: error.headers };
     }
     // Not request.destroyed: a request stream is destroyed as soon as its body has been read.
     if (request.socket.destroyed) {

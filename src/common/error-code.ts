@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'CONFIG_WRITE_FAILED'
   | 'SERVICE_NOT_READY'
+  | 'DATABASE_UNAVAILABLE'
   | 'INTERNAL_ERROR'
   | 'INVALID_API_KEY'
   | 'INSUFFICIENT_SCOPE'
@@ -72,6 +73,7 @@ export function httpStatusOf(code: ErrorCode): number {
       // nginx's "client closed request": the client left, nobody reads this answer.
       return 499;
     case 'SERVICE_NOT_READY':
+    case 'DATABASE_UNAVAILABLE':
     case 'ENGINE_UNAVAILABLE':
     case 'ENGINE_BUSY':
       return 503;

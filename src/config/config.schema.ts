@@ -37,7 +37,10 @@ export class ServerConfig {
   @IsInt() @IsPositive() maxJsonBodyKb = 1024;
   /** Deepest nesting of objects and arrays a JSON body may have (400 VALIDATION_FAILED beyond). */
   @IsInt() @Min(1) @Max(1000) maxJsonDepth = 64;
-  /** How long shutdown waits for in-flight requests before closing connections. */
+  /**
+   * How long shutdown lets in-flight requests finish; the ones still running are then
+   * aborted and their quota reservations released.
+   */
   @IsNumber() @IsPositive() shutdownTimeoutSeconds = 10;
 }
 
@@ -49,6 +52,14 @@ export class AuthConfig {
   @IsNumber() @Min(0) keyRotationGraceHours = 24;
   /** Quota reservation, usage logs and per-user concurrency; off only for benchmarks or trusted single-user setups. */
   @IsBoolean() metering = true;
+  /**
+   * A quota reservation expires this long after it was last renewed; the sweeper then gives
+   * its seconds back. A running server renews its own reservations, so this only bounds how
+   * long seconds held by a crashed server (kill -9) stay charged.
+   */
+  @IsNumber() @Min(1) reservationTtlSeconds = 300;
+  /** How often expired reservations are swept and live ones renewed (also once at start). */
+  @IsNumber() @Min(0.1) reservationSweepIntervalSeconds = 30;
 }
 
 export class FeaturesConfig {
