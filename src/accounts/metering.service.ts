@@ -14,6 +14,11 @@ import { UserConcurrency } from './user-concurrency.js';
 export interface MeteredCallSpec {
   /** Seconds reserved before the work starts (exact for cached answers, an estimate otherwise). */
   estimateSeconds: number;
+  /**
+   * For work that stops where its reservation ends: when less than the estimate is left,
+   * what is left is reserved if it is at least this much (default: the whole estimate).
+   */
+  minimumSeconds?: number;
   /** Features the plan must include (403 PLAN_FEATURE_DISABLED otherwise). */
   uses?: PlanFeatureUse;
   voice?: string;
@@ -116,6 +121,7 @@ export class MeteringService {
         account.userId,
         spec.estimateSeconds,
         logOf(account, context, spec),
+        spec.minimumSeconds,
       );
     } catch (error) {
       releaseSlot();

@@ -46,7 +46,7 @@ const REFUSED: Outcome = { audioSeconds: '0', status: `'error'`, errorCode: `'QU
 
 /** A reservation taken, or the seconds that were left when it did not fit. */
 export type ReserveResult =
-  { reservationId: string; remaining: number } | { refused: true; remaining: number };
+  { reservationId: string; remaining: number; seconds: number } | { refused: true; remaining: number };
 
 export interface SweepResult {
   released: number;
@@ -68,25 +68,38 @@ export class QuotaRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * Adds `seconds` to used_seconds if it still fits and records the reservation; when it
-   * does not fit, writes the refusal's usage row (QUOTA_EXCEEDED, 0 s) instead.
+   * Reserves `seconds`, or all that is left when less is left but at least `minimumSeconds`
+   * (work that stops where its reservation ends): adds it to used_seconds and records the
+   * reservation. When not even the minimum fits, writes the refusal's usage row
+   * (QUOTA_EXCEEDED, 0 s) instead.
    */
   async reserve(
     userId: number,
     seconds: number,
     ttlSeconds: number,
     log: UsageLogFields,
+    minimumSeconds = seconds,
   ): Promise<ReserveResult> {
     const rows = await this.dataSource.query<
-      Array<{ reservation_id: string | null; remaining: number | null; left_seconds: number | null }>
+      Array<{
+        reservation_id: string | null;
+        remaining: number | null;
+        reserved: number | null;
+        left_seconds: number | null;
+      }>
     >(
-      `WITH charged AS (
-         UPDATE users SET used_seconds = used_seconds + $2::numeric
-          WHERE id = $1 AND is_active AND used_seconds + $2::numeric <= quota_seconds
-          RETURNING id, (quota_seconds - used_seconds)::float8 AS remaining
+      `WITH target AS (
+         SELECT id, LEAST($2::numeric, quota_seconds - used_seconds) AS amount
+           FROM users
+          WHERE id = $1 AND is_active AND used_seconds + $12::numeric <= quota_seconds
+            FOR UPDATE
+       ), charged AS (
+         UPDATE users u SET used_seconds = u.used_seconds + t.amount
+           FROM target t WHERE u.id = t.id
+          RETURNING u.id, t.amount, (u.quota_seconds - u.used_seconds)::float8 AS remaining
        ), held AS (
          INSERT INTO quota_reservations (user_id, seconds, request_id, key_id, endpoint, expires_at)
-         SELECT id, $2::numeric, $11::varchar, $4::varchar, $5::varchar, now() + make_interval(secs => $3::float8)
+         SELECT id, amount, $11::varchar, $4::varchar, $5::varchar, now() + make_interval(secs => $3::float8)
            FROM charged
          RETURNING id
        ), refused AS (
@@ -96,12 +109,19 @@ export class QuotaRepository {
        )
        SELECT (SELECT id::text FROM held) AS reservation_id,
               (SELECT remaining FROM charged) AS remaining,
+              (SELECT amount::float8 FROM charged) AS reserved,
               (SELECT GREATEST(quota_seconds - used_seconds, 0)::float8 FROM users WHERE id = $1) AS left_seconds`,
-      [userId, roundSeconds(seconds), ttlSeconds, ...logParameters(log)],
+      [
+        userId,
+        roundSeconds(seconds),
+        ttlSeconds,
+        ...logParameters(log),
+        roundSeconds(Math.min(minimumSeconds, seconds)),
+      ],
     );
     const row = rows[0];
-    if (row?.reservation_id && row.remaining !== null) {
-      return { reservationId: row.reservation_id, remaining: row.remaining };
+    if (row?.reservation_id && row.remaining !== null && row.reserved !== null) {
+      return { reservationId: row.reservation_id, remaining: row.remaining, seconds: row.reserved };
     }
     return { refused: true, remaining: row?.left_seconds ?? 0 };
   }

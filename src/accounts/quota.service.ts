@@ -52,20 +52,33 @@ export class QuotaService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Reserves the estimate; a refusal is 429 QUOTA_EXCEEDED and leaves a usage row
+   * Reserves the estimate (or what is left, when that is at least `minimumSeconds`); a
+   * refusal is 429 QUOTA_EXCEEDED and leaves a usage row
    * (status error, 0 s) written by the same statement.
    */
-  async reserve(userId: number, estimateSeconds: number, log: UsageLogFields): Promise<QuotaReservation> {
+  async reserve(
+    userId: number,
+    estimateSeconds: number,
+    log: UsageLogFields,
+    minimumSeconds = estimateSeconds,
+  ): Promise<QuotaReservation> {
     const seconds = roundSeconds(estimateSeconds);
+    const minimum = roundSeconds(Math.min(minimumSeconds, estimateSeconds));
     const result = await this.quota.reserve(
       userId,
       seconds,
       this.config.current.auth.reservationTtlSeconds,
       log,
+      minimum,
     );
-    if ('refused' in result) throw exceeded(result.remaining, seconds);
+    if ('refused' in result) throw exceeded(result.remaining, minimum);
     this.held.add(result.reservationId);
-    return { id: result.reservationId, userId, seconds, remainingSeconds: roundSeconds(result.remaining) };
+    return {
+      id: result.reservationId,
+      userId,
+      seconds: roundSeconds(result.seconds),
+      remainingSeconds: roundSeconds(result.remaining),
+    };
   }
 
   /**

@@ -132,13 +132,6 @@ function clipPrefix(clip: AudioClip, seconds: number): AudioClip {
   return { samples, sampleRate: clip.sampleRate };
 }
 
-/** The seconds the quota had left, when `error` is the quota's refusal. */
-function quotaLeftIn(error: unknown): number | undefined {
-  if (!(error instanceof AppError) || error.code !== 'QUOTA_EXCEEDED') return undefined;
-  const details = error.details as { remaining_seconds?: unknown } | undefined;
-  return typeof details?.remaining_seconds === 'number' ? details.remaining_seconds : undefined;
-}
-
 /** One engine of the voice's fallback chain, the voice it speaks in and the cache key of its answer. */
 interface Candidate {
   engine: string;
@@ -276,15 +269,10 @@ export class TtsService {
     const ceiling = this.config.current.routers.core.tts.maxAudioSeconds;
     const wanted = Math.min(resolved.estimate.upperBoundSeconds, ceiling);
     const spec = this.meterSpec(request, resolved, candidate, wanted, streaming);
-    let call: MeteredCall;
-    try {
-      call = await this.metering.begin(spec);
-    } catch (error) {
-      const left = quotaLeftIn(error);
-      if (left === undefined || left >= wanted) throw error;
-      const ordinary = Math.min(resolved.estimate.ordinarySeconds, wanted);
-      call = await this.metering.begin({ ...spec, estimateSeconds: left >= ordinary ? left : ordinary });
-    }
+    const call = await this.metering.begin({
+      ...spec,
+      minimumSeconds: Math.min(resolved.estimate.ordinarySeconds, wanted),
+    });
     // Reservations are rounded to the millisecond: within that, the reservation is what was wanted.
     const limitedBy =
       call.reservedSeconds >= ceiling ? 'ceiling' : call.reservedSeconds < wanted - 0.001 ? 'quota' : 'bound';
