@@ -70,7 +70,7 @@ async function main(): Promise<void> {
         case 'restore-config': {
           await writeFile(t.configPath, originalConfig);
           const applied = await t.gateway.config.reloadFromFile();
-          process.send?.({ id: message.id, applied });
+          process.send?.({ id: message.id, applied, errors: t.gateway.config.validation.errors });
           break;
         }
         case 'prototype': {

@@ -27,6 +27,7 @@ export class FuzzGateway {
     child.on('message', (message: { id?: number } & Record<string, unknown>) => {
       if (typeof message.id === 'number') this.replies.get(message.id)?.(message);
     });
+    child.on('error', () => undefined); // a write to a dead process; its exit is reported instead
     void exited.then((exit) => {
       this.exit = exit;
       for (const reply of this.replies.values()) reply({ exited: true });
@@ -67,10 +68,11 @@ export class FuzzGateway {
     return this.ready.url;
   }
 
-  /** Writes the config.yaml the gateway started with back and applies it. */
-  async restoreConfig(): Promise<boolean> {
+  /** Writes the config.yaml the gateway started with back and applies it; the errors if it could not. */
+  async restoreConfig(): Promise<string[]> {
     const reply = await this.order('restore-config');
-    return reply['applied'] === true;
+    if (reply['exited'] === true) return [];
+    return reply['applied'] === true ? [] : ((reply['errors'] as string[] | undefined) ?? ['not applied']);
   }
 
   /** Names added to Object.prototype in the gateway process since it started. */
@@ -98,7 +100,13 @@ export class FuzzGateway {
         this.replies.delete(id);
         resolve(reply);
       });
-      this.child.send({ id, type } satisfies Order);
+      // The process may die between the check above and this write: that is an answer too.
+      this.child.send({ id, type } satisfies Order, (error) => {
+        if (error) {
+          this.replies.delete(id);
+          resolve({ exited: true });
+        }
+      });
     });
   }
 }

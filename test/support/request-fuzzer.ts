@@ -123,6 +123,35 @@ const PLAUSIBLE: Record<string, FuzzJson> = {
   used_seconds: 0,
 };
 
+/** Percent-encoding of the UTF-8 bytes (a lone surrogate becomes U+FFFD instead of throwing). */
+function percentEncoded(value: string): string {
+  return [...Buffer.from(value, 'utf8')]
+    .map((byte) =>
+      /[A-Za-z0-9._~-]/.test(String.fromCharCode(byte))
+        ? String.fromCharCode(byte)
+        : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`,
+    )
+    .join('');
+}
+
+/** A valid-looking value with a NUL, a lone surrogate, a direction mark, … inside or around it. */
+function twisted(random: FuzzRandom, value: string): string {
+  const twist = random.pick([
+    '\u0000',
+    '\ud800',
+    '\udc00',
+    '\u202e',
+    '\u200b',
+    '\u0301',
+    '😀',
+    ' ',
+    '%00',
+    '\n',
+  ]);
+  const at = random.int(0, value.length);
+  return random.chance(0.5) ? `${value}${twist}` : `${value.slice(0, at)}${twist}${value.slice(at)}`;
+}
+
 function plausibleValue(field: FieldSpec): FuzzJson {
   if (field.name in PLAUSIBLE) return PLAUSIBLE[field.name];
   if (field.enum && field.enum.length > 0) return field.enum[0] as FuzzJson;
@@ -146,7 +175,7 @@ export class RequestFuzzer {
     private readonly context: FuzzContext,
   ) {
     this.draw = context.routes.flatMap((route) =>
-      Array<FuzzRoute>(route.configDocument ? 2 : route.uploadFields ? 2 : 1).fill(route),
+      Array<FuzzRoute>(route.uploadFields && !route.configDocument ? 2 : 1).fill(route),
     );
   }
 
@@ -201,7 +230,10 @@ export class RequestFuzzer {
   private fillPath(random: FuzzRandom, pattern: string): string {
     return pattern.replace(/:(\w+)/g, (_match, name: string) => {
       const known = this.context.pathValues[name];
-      if (known && known.length > 0 && random.chance(0.6)) return encodeURIComponent(random.pick(known));
+      if (known && known.length > 0 && random.chance(0.6)) {
+        const value = random.pick(known);
+        return percentEncoded(random.chance(0.2) ? twisted(random, value) : value);
+      }
       return random.pick(ODD_PATH_PARAMS);
     });
   }
@@ -212,9 +244,12 @@ export class RequestFuzzer {
     const pairs = route.query
       .filter(() => random.chance(0.6))
       .map((field) => {
-        const value = random.chance(0.4)
-          ? encodeURIComponent(jsonText(plausibleValue(field)).replace(/^"|"$/g, ''))
-          : random.pick(ODD_QUERY_VALUES);
+        const plausible = jsonText(plausibleValue(field)).replace(/^"|"$/g, '');
+        const value = random.chance(0.3)
+          ? percentEncoded(plausible)
+          : random.chance(0.3)
+            ? percentEncoded(twisted(random, plausible))
+            : random.pick(ODD_QUERY_VALUES);
         return `${field.name}=${value}`;
       });
     return pairs.length > 0 ? `?${pairs.join('&')}` : '';
@@ -293,7 +328,10 @@ export class RequestFuzzer {
       case 'odd-string': {
         const body = plausible();
         const field = some();
-        body[field.name] = oddValueOfType(random, 'string');
+        // Half the time a valid value with a twist, so it gets past validation to lookups and storage.
+        body[field.name] = random.chance(0.5)
+          ? twisted(random, jsonText(plausibleValue(field)).replace(/^"|"$/g, ''))
+          : oddValueOfType(random, 'string');
         if (random.chance(0.3)) body['ssml'] = true;
         return json(kind, body);
       }
