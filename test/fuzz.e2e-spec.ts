@@ -265,6 +265,13 @@ describe('fuzzing every route', () => {
         }
       };
 
+      /** Resolves true if the current process exits within `ms`. */
+      const exitedWithin = (ms: number) =>
+        Promise.race([
+          gw.exited.then(() => true),
+          new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms)),
+        ]);
+
       /** Sends one request and holds its answer to the rules; resolves with the answer, if any. */
       const recent: FuzzRequest[] = [];
       const send = async (request: FuzzRequest): Promise<RawAnswer | null> => {
@@ -290,6 +297,9 @@ describe('fuzzing every route', () => {
         if (outcome.kind === 'no-answer') {
           // A dead process is reported once, by the crash handler; an incomplete body may go unanswered.
           const closed = /connection closed|ECONNRESET|EPIPE|ECONNREFUSED/.test(outcome.reason);
+          // A cut connection may be the process dying: hold until its exit is known, so no more
+          // requests are spent on a dead port and the culprit stays among the latest requests.
+          if (closed) await exitedWithin(1000);
           if (gw.alive && !isIncomplete(request) && !closed) {
             findings.add({ problem: 'no answer', ...where, status: 'none', message: outcome.reason });
           }
@@ -442,11 +452,7 @@ describe('fuzzing every route', () => {
         baselineConfig = (await readConfig())!;
       };
       /** Resolves true if the process dies within a moment (a crash may follow the answer). */
-      const diesSoon = () =>
-        Promise.race([
-          gw.exited.then(() => true),
-          new Promise<boolean>((r) => setTimeout(() => r(false), 500)),
-        ]);
+      const diesSoon = () => exitedWithin(500);
       /** The process died: restart it, replay the last requests one at a time to find the one that kills it. */
       const recover = async () => {
         const suspects = [...recent].reverse(); // the latest first: a crash follows its cause closely
@@ -484,6 +490,7 @@ describe('fuzzing every route', () => {
 
       const checkLiveness = async (when: string) => {
         const live = await fetch(`${gw.url}/health/live`).catch(() => null);
+        if (!live) await exitedWithin(1000);
         if (gw.alive && live?.status !== 200) {
           findings.add({
             problem: 'liveness failed',

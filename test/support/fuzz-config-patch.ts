@@ -107,7 +107,7 @@ export function garbageConfigPatch(
     'wrong-type-section': 10,
     'unknown-key': 8,
     'prototype-key': 8,
-    known: wholeConfig ? 15 : 0,
+    known: wholeConfig ? 25 : 0,
     remove: 6,
     deep: 4,
     huge: 3,

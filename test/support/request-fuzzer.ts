@@ -136,18 +136,9 @@ function percentEncoded(value: string): string {
 
 /** A valid-looking value with a NUL, a lone surrogate, a direction mark, … inside or around it. */
 function twisted(random: FuzzRandom, value: string): string {
-  const twist = random.pick([
-    '\u0000',
-    '\ud800',
-    '\udc00',
-    '\u202e',
-    '\u200b',
-    '\u0301',
-    '😀',
-    ' ',
-    '%00',
-    '\n',
-  ]);
+  const twist = random.chance(0.4)
+    ? '\u0000'
+    : random.pick(['\ud800', '\udc00', '\u202e', '\u200b', '\u0301', '😀', ' ', '%00', '\n', '\u0000\u0000']);
   const at = random.int(0, value.length);
   return random.chance(0.5) ? `${value}${twist}` : `${value.slice(0, at)}${twist}${value.slice(at)}`;
 }
@@ -327,11 +318,13 @@ export class RequestFuzzer {
       }
       case 'odd-string': {
         const body = plausible();
-        const field = some();
-        // Half the time a valid value with a twist, so it gets past validation to lookups and storage.
-        body[field.name] = random.chance(0.5)
-          ? twisted(random, jsonText(plausibleValue(field)).replace(/^"|"$/g, ''))
-          : oddValueOfType(random, 'string');
+        const strings = fields.filter((f) => f.type === 'string' && !f.enum);
+        for (const field of strings.length > 0 ? strings.filter(() => random.chance(0.5)) : [some()]) {
+          // Half the time a valid value with a twist, so it gets past validation to lookups and storage.
+          body[field.name] = random.chance(0.5)
+            ? twisted(random, jsonText(plausibleValue(field)).replace(/^"|"$/g, ''))
+            : oddValueOfType(random, 'string');
+        }
         if (random.chance(0.3)) body['ssml'] = true;
         return json(kind, body);
       }
