@@ -30,12 +30,12 @@ import {
 /*
  * Seeded fuzzing of every route the running app serves (read from its router, with input
  * shapes from its OpenAPI document), with keys of every kind. FUZZ_REQUESTS sets the count
- * (default 2000), FUZZ_SEED replays a run, FUZZ_ONLY=12,345 replays single requests,
+ * (default 2500), FUZZ_SEED replays a run, FUZZ_ONLY=12,345 replays single requests,
  * FUZZ_REPORT=file.json writes the grouped findings.
  */
 
 const SEED = process.env['FUZZ_SEED'] ? Number(process.env['FUZZ_SEED']) : randomInt(2 ** 31);
-const REQUESTS = Number(process.env['FUZZ_REQUESTS'] ?? 2000);
+const REQUESTS = Number(process.env['FUZZ_REQUESTS'] ?? 2500);
 const ONLY = (process.env['FUZZ_ONLY'] ?? '').split(',').filter(Boolean).map(Number);
 const CONCURRENCY = ONLY.length > 0 ? 1 : 8;
 const ANSWER_TIMEOUT_MS = 60_000;
@@ -367,9 +367,13 @@ describe('fuzzing every route', () => {
           if (/^\s*(?:-\s*)?["']?(__proto__|constructor|prototype)["']?\s*:/m.test(written)) {
             findings.add({ problem: 'prototype key written to config.yaml', ...where, message: 'accepted' });
           }
+          // A user on the default plan, and text not in the cache: the engines and the plan really run.
+          const victimJson = { ...bearer(victim.key), 'Content-Type': 'application/json' };
+          const text = JSON.stringify({ text: `config probe ${request.index}` });
           const probes: Array<[string, RequestInit]> = [
-            ['/tts', { method: 'POST', headers: adminJson, body: JSON.stringify({ text: 'config probe' }) }],
+            ['/tts', { method: 'POST', headers: victimJson, body: text }],
             ['/tts/voices', { headers: bearer(victim.key) }],
+            ['/admin/users', { headers: adminJson }],
             ['/health/live', {}],
           ];
           for (const [path, init] of probes) {
