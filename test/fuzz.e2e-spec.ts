@@ -31,7 +31,9 @@ import {
  * Seeded fuzzing of every route the running app serves (read from its router, with input
  * shapes from its OpenAPI document), with keys of every kind. FUZZ_REQUESTS sets the count
  * (default 2500), FUZZ_SEED replays a run, FUZZ_ONLY=12,345 replays single requests,
- * FUZZ_REPORT=file.json writes the grouped findings.
+ * FUZZ_REPORT=file.json writes the grouped findings; FUZZ_TRACE=file lists every request and
+ * its status, FUZZ_LOG_FILE=file keeps the gateway's log lines, FUZZ_TIMES=1 prints where
+ * the time went.
  */
 
 const SEED = process.env['FUZZ_SEED'] ? Number(process.env['FUZZ_SEED']) : randomInt(2 ** 31);
@@ -175,7 +177,8 @@ describe('fuzzing every route', () => {
     const secrets = [adminKey, DB_PASSWORD];
     const sentRequests = new Map<string, FuzzRequest>();
     const serverErrors: Array<{ request: FuzzRequest; answer: RawAnswer }> = [];
-    const statuses = new Map<number, number>();
+    const statuses = new Map<string, number>();
+    const trace: string[] = [];
     const timeSpent = new Map<string, number>();
     let restarts = 0;
     let sent = 0;
@@ -308,7 +311,13 @@ describe('fuzzing every route', () => {
         // The server echoes the request id it used (ours, or one it made when ours was refused).
         const usedId = outcome.answer.headers['x-request-id'];
         if (usedId) sentRequests.set(usedId, request);
-        statuses.set(outcome.answer.status, (statuses.get(outcome.answer.status) ?? 0) + 1);
+        if (process.env['FUZZ_TRACE']) {
+          trace.push(
+            `#${request.index} ${request.key} ${request.method} ${request.target.slice(0, 120)} ${request.kind} → ${outcome.answer.status} ${request.body?.subarray(0, 200).toString() ?? ''}`,
+          );
+        }
+        const statusKey = `${request.key} ${outcome.answer.status}`;
+        statuses.set(statusKey, (statuses.get(statusKey) ?? 0) + 1);
         checkAnswer(request, outcome.answer);
         return outcome.answer;
       };
@@ -575,8 +584,10 @@ describe('fuzzing every route', () => {
     console.log(
       `fuzz: ${sent} requests in ${seconds} s, ${restarts} restarts, ${logs.length} log lines, ${findings.size} distinct failures (seed ${SEED})`,
     );
-    const histogram = [...statuses.entries()].sort(([a], [b]) => a - b);
-    console.log(`fuzz: answers by status: ${histogram.map(([status, n]) => `${status}×${n}`).join(' ')}`);
+    const histogram = [...statuses.entries()].sort(([a], [b]) => a.localeCompare(b));
+    console.log(
+      `fuzz: answers by key and status: ${histogram.map(([status, n]) => `${status}×${n}`).join(' ')}`,
+    );
     if (process.env['FUZZ_TIMES']) {
       const slowest = [...timeSpent.entries()].sort(([, a], [, b]) => b - a).slice(0, 15);
       console.log(`fuzz: slowest kinds: ${slowest.map(([k, ms]) => `${k} ${ms} ms`).join('; ')}`);
@@ -584,6 +595,10 @@ describe('fuzzing every route', () => {
     for (const [key, count] of skipped) console.log(`fuzz: skipped ${count} × ${key} after repeated crashes`);
     const report = findings.format(SEED);
     if (report) console.log(`fuzz findings (seed ${SEED}):\n\n${report}`);
+    if (process.env['FUZZ_TRACE']) await writeFile(process.env['FUZZ_TRACE'], trace.join('\n'));
+    if (process.env['FUZZ_LOG_FILE']) {
+      await writeFile(process.env['FUZZ_LOG_FILE'], logs.map(({ line }) => line).join('\n'));
+    }
     if (process.env['FUZZ_REPORT'])
       await writeFile(process.env['FUZZ_REPORT'], JSON.stringify(findings.toJSON(), null, 2));
     assert.equal(

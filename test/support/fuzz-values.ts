@@ -224,7 +224,7 @@ export const ODD_PATH_PARAMS: readonly string[] = [
   'NaN',
   'Infinity',
   '%20',
-  '%20%201',
+  '%20%2099999',
   '%ff',
   '%',
   '%zz',
