@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { bearer, createUserWithKey, type SecuredGateway, startSecuredGateway } from './support/accounts.js';
 import { ESPEAK_TEST_CONFIG } from './support/espeak-config.js';
+import { flood } from './support/flood.js';
 import { type FakeOpenAiSpeech, startFakeOpenAiSpeech } from './support/fake-openai-speech.js';
 import {
   requestJson,
@@ -322,5 +323,27 @@ describe('errors of a remote engine', () => {
     assert.ok([502, 503].includes(answer.status), answer.text);
     assert.match(String(errorCodeOf(answer)), /ENGINE_(FAILED|UNAVAILABLE)/);
     assertNothingLeaks(answer, 'chain');
+  });
+});
+
+describe('a request refused before its body is read', () => {
+  let s: SecuredGateway;
+  before(async () => {
+    s = await startSecuredGateway();
+  });
+  after(() => s.t.close());
+
+  it('is answered and its connection closed, not drained', async () => {
+    // A keyless upload: refused by the key check before the handler reads a byte of it.
+    const result = await flood(
+      s.t.url,
+      '/stt',
+      { 'Content-Type': 'audio/wav' },
+      { total: 256 * 1024 * 1024 },
+    );
+    assert.ok(result.received.startsWith('HTTP/1.1 401 '), result.received.slice(0, 200));
+    assert.match(result.received, /\r\nconnection: close\r\n/i);
+    // Kernel buffers on both sides hold a few MB; a server draining the body would take all 256.
+    assert.ok(result.closedEarly && result.sent < 64 * 1024 * 1024, `${result.sent} bytes were taken`);
   });
 });

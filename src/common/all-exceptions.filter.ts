@@ -57,6 +57,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     this.observer.observeAll(request, response);
     response.locals[ERROR_CODE_LOCAL] = rendered.code;
     for (const [name, value] of Object.entries(rendered.headers ?? {})) response.setHeader(name, value);
+    // Refused before its body was read (a guard, a limit): the rest is never read, the connection closes.
+    if (!request.complete) response.setHeader('Connection', 'close');
 
     if (isOpenAiPath(request.path)) {
       response.status(rendered.status).json({
