@@ -198,8 +198,10 @@ async function shutDown({ app, config, logger, database, inFlight }: Running): P
   if (!(await inFlight.idle(timeoutSeconds * 1000))) {
     // 3. The rest are aborted; their metered work releases its reservations (REQUEST_CANCELLED),
     //    and whatever has not settled after a grace period is released here (SERVICE_NOT_READY).
-    const aborted = inFlight.abortAll();
+    const aborted = inFlight.abortUnpaid();
     logger.warn({ aborted, timeoutSeconds }, 'shutdown timeout: aborting the requests still in flight');
+    // Answers already paid for finish sending.
+    await inFlight.idle(ABORT_GRACE_MS);
   }
   const forced = await app
     .get(MeteringService)

@@ -224,18 +224,23 @@ describe('shutdown under load (a real server process)', () => {
     );
     for (const outcome of outcomes) {
       const mine = rows.filter((row) => row.request_id === outcome.requestId);
-      assert.equal(mine.length, 1, `${outcome.requestId} (${outcome.status}) has ${mine.length} usage rows`);
-      const [row] = mine;
+      const described = `${outcome.requestId} (${outcome.status}) has ${mine.length} usage rows`;
       if (outcome.status === 200) {
-        assert.equal(row?.status, 'success', `${outcome.requestId} was served`);
-        assert.ok(Number(row?.audio_seconds) > 0);
-      } else {
-        assert.equal(row?.status, 'error', `${outcome.requestId} was not served (${outcome.status})`);
+        assert.equal(mine.length, 1, described);
+        assert.equal(mine[0]?.status, 'success', described);
+        assert.ok(Number(mine[0]?.audio_seconds) > 0);
+        continue;
+      }
+      // Every long request held a reservation at SIGTERM; a short one may have been cut before its own.
+      if (outcome.requestId.startsWith('long-')) assert.equal(mine.length, 1, described);
+      else assert.ok(mine.length <= 1, described);
+      for (const row of mine) {
+        assert.equal(row.status, 'error', described);
         assert.ok(
-          ['REQUEST_CANCELLED', 'SERVICE_NOT_READY'].includes(row?.error_code ?? ''),
-          row?.error_code ?? '',
+          ['REQUEST_CANCELLED', 'SERVICE_NOT_READY'].includes(row.error_code ?? ''),
+          row.error_code ?? '',
         );
-        assert.equal(Number(row?.audio_seconds), 0);
+        assert.equal(Number(row.audio_seconds), 0);
       }
     }
     assert.ok(

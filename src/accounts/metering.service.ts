@@ -59,6 +59,16 @@ function logOf(account: Account, context: RequestContext, spec: MeteredCallSpec)
   };
 }
 
+/** Marks the request as being paid for, unless a shutdown has already cut it. */
+function startCharging(context: RequestContext): void {
+  if (context.chargeState === 'cut') throw cancelledByShutdown();
+  context.chargeState = 'charging';
+}
+
+function cancelledByShutdown(): AppError {
+  return new AppError('REQUEST_CANCELLED', 'The server shut down before the answer was sent.');
+}
+
 function errorCodeOf(error: unknown): string {
   return error instanceof AppError ? error.code : 'INTERNAL_ERROR';
 }
@@ -100,6 +110,7 @@ export class MeteringService {
     const admitted = this.admit(spec);
     if (!admitted) return undefined;
     const { context, account } = admitted;
+    startCharging(context);
     const remaining = await this.quota.charge(
       account.userId,
       spec.estimateSeconds,
@@ -193,7 +204,14 @@ export class MeteringService {
       reservedSeconds: reservation.seconds,
       commit: async (actualSeconds) => {
         if (settled) return context.quotaRemainingSeconds;
+        if (context.chargeState === 'cut') {
+          // Shutdown cut the request before its charge: it delivers nothing, so it pays nothing.
+          const error = cancelledByShutdown();
+          await call.fail(error);
+          throw error;
+        }
         settled = true;
+        startCharging(context);
         try {
           const remaining = await this.quota.commit(reservation, actualSeconds, log());
           context.quotaRemainingSeconds = remaining;

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { AppError } from './app-error.js';
+import { type RequestContext, RequestContextStore } from './request-context.js';
 
 /** Seconds a client refused during shutdown is asked to wait (another node, or this one restarted). */
 export const SHUTDOWN_RETRY_AFTER_SECONDS = 5;
@@ -17,7 +18,8 @@ function isLiveness(req: Request): boolean {
  * which stops its engine work and releases its quota reservation.
  */
 export class InFlightRequests {
-  private readonly requests = new Set<Response>();
+  /** Each request's context tells whether its audio is being paid for. */
+  private readonly requests = new Map<Response, RequestContext | undefined>();
   private readonly idleWaiters: Array<() => void> = [];
   private draining = false;
 
@@ -40,7 +42,7 @@ export class InFlightRequests {
       );
       return;
     }
-    this.requests.add(res);
+    this.requests.set(res, RequestContextStore.current());
     res.once('close', () => {
       this.requests.delete(res);
       if (this.requests.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
@@ -51,7 +53,7 @@ export class InFlightRequests {
   /** Refuses new requests from now on; answers still to be sent will close their connection. */
   stopAccepting(): void {
     this.draining = true;
-    for (const res of this.requests) if (!res.headersSent) res.setHeader('Connection', 'close');
+    for (const res of this.requests.keys()) if (!res.headersSent) res.setHeader('Connection', 'close');
   }
 
   /** True once no request is in flight; false when `timeoutMs` passes first. */
@@ -68,10 +70,19 @@ export class InFlightRequests {
     return idle;
   }
 
-  /** Cuts every request still in flight (their AbortSignals fire); answers how many. */
-  abortAll(): number {
-    const cut = [...this.requests];
-    for (const res of cut) res.destroy();
-    return cut.length;
+  /**
+   * Cuts every request still in flight (their AbortSignals fire) except those whose audio is
+   * being paid for: they are sending it, and cutting them would charge for nothing
+   * delivered. Answers how many were cut.
+   */
+  abortUnpaid(): number {
+    let cut = 0;
+    for (const [res, context] of this.requests) {
+      if (context?.chargeState === 'charging') continue;
+      if (context) context.chargeState = 'cut';
+      res.destroy();
+      cut += 1;
+    }
+    return cut;
   }
 }

@@ -44,6 +44,12 @@ export interface RequestContext {
   endpoint?: string;
   /** Quota seconds left after this request's charge; sent as X-Quota-Remaining. */
   quotaRemainingSeconds?: number;
+  /**
+   * 'charging' once metering starts charging for the request's audio (a shutdown then lets
+   * it finish sending); 'cut' when a shutdown cut it first (metering then charges nothing).
+   * Whichever comes first wins: a request is never both cut and charged.
+   */
+  chargeState?: 'charging' | 'cut';
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();
