@@ -37,7 +37,11 @@ export interface MeteredCall {
    */
   readonly reservedSeconds: number;
   commit(actualSeconds: number): Promise<number | undefined>;
-  fail(error: unknown): Promise<void>;
+  /**
+   * Settles a call that did not complete, logged by the error's code. `deliveredSeconds`:
+   * audio the client already received (a stream it left), charged; default nothing.
+   */
+  fail(error: unknown, deliveredSeconds?: number): Promise<void>;
 }
 
 const UNMETERED: MeteredCall = {
@@ -220,11 +224,16 @@ export class MeteringService {
           done();
         }
       },
-      fail: async (error) => {
+      fail: async (error, deliveredSeconds = 0) => {
         if (settled) return;
         settled = true;
         try {
-          context.quotaRemainingSeconds = await this.quota.release(reservation, log(), errorCodeOf(error));
+          context.quotaRemainingSeconds = await this.quota.release(
+            reservation,
+            log(),
+            errorCodeOf(error),
+            Math.min(deliveredSeconds, reservation.seconds),
+          );
         } catch (releaseError) {
           // The request already failed; a failed release is logged, not thrown over the original
           // error. The reservation row stays and expires: the sweeper gives its seconds back.

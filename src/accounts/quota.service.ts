@@ -102,9 +102,22 @@ export class QuotaService implements OnModuleInit, OnModuleDestroy {
     });
   }
 
-  /** Gives the reservation back and logs the failure by its code. */
-  async release(reservation: QuotaReservation, log: UsageLogFields, errorCode: string): Promise<number> {
-    return this.settle(reservation, 0, { ...log, audioSeconds: 0, status: 'error', errorCode });
+  /**
+   * Gives the reservation back, less `deliveredSeconds` (audio the client received before
+   * the request failed, such as a stream it left), and logs the failure by its code.
+   */
+  async release(
+    reservation: QuotaReservation,
+    log: UsageLogFields,
+    errorCode: string,
+    deliveredSeconds = 0,
+  ): Promise<number> {
+    return this.settle(reservation, deliveredSeconds, {
+      ...log,
+      audioSeconds: deliveredSeconds,
+      status: 'error',
+      errorCode,
+    });
   }
 
   private async settle(

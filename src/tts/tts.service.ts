@@ -415,7 +415,11 @@ export class TtsService {
     })();
   }
 
-  /** The encoded stream; the quota is charged what was streamed once it completes, nothing if it fails or the client leaves. */
+  /**
+   * The encoded stream; the quota is charged what was streamed once it completes. A stream
+   * that fails or that the client leaves is charged the audio it had sent (at most the chunk
+   * being encoded more than the client read), never the rest of its reservation.
+   */
   private encodedStream(
     plan: Plan,
     request: TtsRequest,
@@ -433,17 +437,22 @@ export class TtsService {
     const release = () => plan.lease.release();
     return (async function* body(): AsyncGenerator<Buffer> {
       let outcome: 'done' | 'failed' | 'open' = 'open';
+      // Audio handed to the client so far: the clips encoded before the last bytes left.
+      let delivered = 0;
       try {
-        yield* encoded;
+        for await (const bytes of encoded) {
+          delivered = produced.seconds;
+          yield bytes;
+        }
         outcome = 'done';
         await call.commit(produced.seconds);
       } catch (error) {
         outcome = 'failed';
-        await call.fail(signal.aborted ? cancelled() : error);
+        await call.fail(signal.aborted ? cancelled() : error, delivered);
         throw error;
       } finally {
-        // The consumer stopped early (the client left): a cancelled stream charges nothing.
-        if (outcome === 'open') await call.fail(cancelled());
+        // The consumer stopped early (the client left): it pays for the audio it was sent.
+        if (outcome === 'open') await call.fail(cancelled(), delivered);
         release();
       }
     })();
