@@ -5,6 +5,7 @@ import { documentShapeErrors } from './config-document-shape.js';
 import { buildConfig, configToDocument, parseConfig } from './config.loader.js';
 import { AppConfig } from './config.schema.js';
 import { applyMergePatchToYaml, mergePatch } from './yaml-merge-patch.js';
+import { seededRandom } from '../common/testing/seeded-random.js';
 
 /*
  * Random JSON values at random known paths of config.yaml: the readers must answer with
@@ -15,18 +16,6 @@ import { applyMergePatchToYaml, mergePatch } from './yaml-merge-patch.js';
 const SEED_SETTING = process.env['SEED'] ?? '20261203';
 const SEED = SEED_SETTING === 'random' ? Date.now() % 1_000_000 : Number(SEED_SETTING);
 const ROUNDS = 400;
-
-/** mulberry32: small, seedable, good enough to pick cases. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -133,7 +122,7 @@ describe(`config readers under random values (SEED=${SEED})`, () => {
   const known = pathsOf(baseDocument());
 
   it('answers errors or a config for any JSON value at any known path, and never throws', () => {
-    const random = generator(SEED);
+    const random = seededRandom(SEED);
     for (let round = 0; round < ROUNDS; round++) {
       const document = baseDocument();
       const changes = 1 + Math.floor(random() * 3);
@@ -162,7 +151,7 @@ describe(`config readers under random values (SEED=${SEED})`, () => {
   });
 
   it('merges any patch into config.yaml text without throwing, with the meaning of RFC 7386', () => {
-    const random = generator(SEED + 1);
+    const random = seededRandom(SEED + 1);
     const text = stringify(baseDocument());
     for (let round = 0; round < ROUNDS / 8; round++) {
       const path = [...known[Math.floor(random() * known.length)]].filter((s) => !/^\d+$/.test(s));

@@ -1,12 +1,14 @@
+import { seededRandom } from '../../src/common/testing/seeded-random.js';
+
 /**
  * A small seeded PRNG (mulberry32) with the few helpers the request fuzzer needs. The same
  * seed gives the same sequence on every machine, so a failing run is replayed by its seed.
  */
 export class FuzzRandom {
-  private state: number;
+  private readonly float: () => number;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.float = seededRandom(seed);
   }
 
   /** The generator for request `index` of a run: requests can be regenerated one at a time. */
@@ -20,11 +22,7 @@ export class FuzzRandom {
 
   /** mulberry32: a float in [0, 1). */
   next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.float();
   }
 
   /** An integer in [min, max]. */

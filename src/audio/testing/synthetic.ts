@@ -2,19 +2,8 @@
  * Deterministic test and benchmark signals (not shipped behaviour; used by the specs in
  * src/audio and by bench/audio.bench.ts).
  */
+import { seededRandom } from '../../common/testing/seeded-random.js';
 import type { AudioClip } from '../../engines/ports/audio-clip.js';
-
-/** A small seeded PRNG (mulberry32): the same noise on every run, so failures reproduce. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A sine tone plus white noise; `amplitude` and `noise` are fractions of full scale. */
 export function toneWithNoise(
