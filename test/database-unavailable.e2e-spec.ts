@@ -118,6 +118,7 @@ describe('an unreachable database', () => {
 
     const ready = await requestJson<Envelope>(`${s.t.url}/health/ready`);
     assert.equal(ready.status, 503);
+    assert.ok(Number(ready.headers.get('retry-after')) > 0, 'Retry-After on readiness');
 
     const logged = s.t.logs.filter((line) => line['msg'] === 'unhandled error');
     assert.deepEqual(logged, [], 'no request was treated as a server bug');

@@ -79,9 +79,10 @@ describe('the request edge', () => {
         const answer = await send(s.t.url, { path, method: 'POST', headers: json(s.adminKey), body });
         assertRefused(answer, 400, 'VALIDATION_FAILED', `${path} ${body}`);
         if (path.startsWith('/v1/audio')) {
-          const error = (answer.body as { error: { message: string; type: string } }).error;
+          const error = (answer.body as { error: { message: string; type: string; param: unknown } }).error;
           assert.equal(error.type, 'invalid_request_error');
           assert.match(error.message, new RegExp(`^${field}`));
+          assert.equal(error.param, field, "OpenAI's param names the field");
         } else {
           const fields = (answer.body as { data: { fields: Array<{ field: string }> } }).data.fields;
           assert.equal(fields[0]?.field, field);

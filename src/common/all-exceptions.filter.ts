@@ -65,7 +65,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
         error: {
           message: rendered.message,
           type: openAiErrorType(rendered.status),
-          param: null,
+          param: firstInvalidField(rendered.details),
           code: rendered.code.toLowerCase(),
         },
       });
@@ -138,6 +138,17 @@ export class AllExceptionsFilter implements ExceptionFilter {
       message: 'Internal server error. Quote the request id when reporting it.',
     };
   }
+}
+
+/** OpenAI's `param`: the first field a validation error names (`data.fields` in the envelope). */
+function firstInvalidField(details: unknown): string | null {
+  if (typeof details !== 'object' || details === null) return null;
+  const fields = (details as { fields?: unknown }).fields;
+  if (!Array.isArray(fields)) return null;
+  const first: unknown = fields[0];
+  const field =
+    typeof first === 'object' && first !== null ? (first as { field?: unknown }).field : undefined;
+  return typeof field === 'string' ? field : null;
 }
 
 /** The OpenAI-compatible surface; /v1/tts is the native TTS alias and keeps the envelope. */

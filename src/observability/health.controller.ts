@@ -27,7 +27,10 @@ export class HealthController {
   async ready(): Promise<HealthReport> {
     const report = await this.health.report();
     if (report.status === 'unhealthy') {
-      throw new AppError('SERVICE_NOT_READY', 'The server is not ready to serve requests.', report);
+      // Load balancers and clients retry readiness; 5 s is the drain's and outage's own hint.
+      throw new AppError('SERVICE_NOT_READY', 'The server is not ready to serve requests.', report, {
+        'Retry-After': '5',
+      });
     }
     return report;
   }

@@ -38,4 +38,10 @@ describe('parseTranscribeOptions', () => {
     assert.deepEqual(refusedFields(hostile as Record<string, unknown>), ['__proto__', 'constructor']);
     assert.equal(({} as Record<string, unknown>)['grammar'], undefined);
   });
+
+  it('refuses NUL and lone surrogates in free-text fields, naming the field', () => {
+    assert.deepEqual(refusedFields({ prompt: 'hello\u0000world' }), ['prompt']);
+    assert.deepEqual(refusedFields({ language: 'en', prompt: 'x\ud800' }), ['prompt']);
+    assert.deepEqual(refusedFields({ vocabulary: ['go', 'st\u0000op'] }), ['vocabulary[1]']);
+  });
 });

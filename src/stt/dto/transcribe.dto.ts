@@ -16,6 +16,7 @@ import {
 } from 'class-validator';
 import { AppError } from '../../common/app-error.js';
 import { fieldErrorsOf } from '../../common/validation.pipe.js';
+import { findInputProblem } from '../../common/input-check.js';
 
 export const TRANSCRIPT_FORMATS = ['json', 'text', 'srt', 'vtt', 'verbose_json'] as const;
 export type TranscriptFormat = (typeof TRANSCRIPT_FORMATS)[number];
@@ -135,6 +136,13 @@ export function parseTranscribeOptions(raw: Record<string, unknown>): Transcribe
   }
   const known: Record<string, unknown> = {};
   for (const name of OPTION_NAMES) if (Object.hasOwn(raw, name)) known[name] = raw[name];
+  // Form fields bypass the JSON edge check: the same rule (no NUL, no lone surrogate) here.
+  const problem = findInputProblem(known, 4);
+  if (problem) {
+    throw new AppError('VALIDATION_FAILED', `'${problem.field}' ${problem.reason}.`, {
+      fields: [{ field: problem.field, errors: [problem.reason] }],
+    });
+  }
   const dto = plainToInstance(TranscribeDto, known);
   const errors = validateSync(dto, { whitelist: true, forbidNonWhitelisted: true });
   if (errors.length > 0) {
