@@ -73,6 +73,21 @@ function cancelledByShutdown(): AppError {
   return new AppError('REQUEST_CANCELLED', 'The server shut down before the answer was sent.');
 }
 
+/** Waits for `work`, or `ms` at the most (then goes on; the work is not cancelled). */
+async function settledWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    work.then(
+      () => undefined,
+      () => undefined,
+    ),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
 function errorCodeOf(error: unknown): string {
   return error instanceof AppError ? error.code : 'INTERNAL_ERROR';
 }
@@ -166,23 +181,13 @@ export class MeteringService {
    * reservations (and logs them) before the database closes. Answers how many were forced.
    */
   async settleOpenCalls(graceMs: number, reason: AppError): Promise<number> {
-    await this.noneOpenWithin(graceMs);
+    await settledWithin(this.whenNoneOpen(), graceMs);
     const left = [...this.open];
-    await Promise.all(left.map((call) => call.fail(reason)));
+    // Bounded too: a database that no longer answers must not hold shutdown forever.
+    await settledWithin(Promise.all(left.map((call) => call.fail(reason))), graceMs);
     // A call that was already settling stays open until its statement returns.
-    await this.noneOpenWithin(graceMs);
+    await settledWithin(this.whenNoneOpen(), graceMs);
     return left.length;
-  }
-
-  private async noneOpenWithin(ms: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.whenNoneOpen(),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, ms);
-      }),
-    ]);
-    clearTimeout(timer);
   }
 
   private whenNoneOpen(): Promise<void> {

@@ -97,7 +97,12 @@ export class UsersRepository {
       values.push(changes.quotaSeconds ?? null, changes.usedSeconds ?? null);
       const quota = `COALESCE($${values.length - 1}::numeric, quota_seconds)`;
       sets.push(`quota_seconds = ${quota}`);
-      sets.push(`used_seconds = LEAST(COALESCE($${values.length}::numeric, used_seconds), ${quota})`);
+      // A new used_seconds counts what is settled; seconds held by running requests stay on
+      // top of it, so their later release cannot give back more than was set.
+      const held = `(SELECT COALESCE(sum(seconds), 0) FROM quota_reservations r WHERE r.user_id = users.id)`;
+      sets.push(
+        `used_seconds = LEAST(COALESCE($${values.length}::numeric + ${held}, used_seconds), ${quota})`,
+      );
     }
     if (sets.length === 0) return this.findById(id);
     const result = await this.dataSource.query<UserRow[] | [UserRow[], number]>(

@@ -435,7 +435,21 @@ export class TtsService {
       signal,
     );
     const release = () => plan.lease.release();
+    // A body that never starts (the client left before the answer could be sent, and the
+    // stream was destroyed unread) never runs its finally: settle it here when that happens.
+    const progress = { state: 'new' as 'new' | 'running' | 'abandoned' };
+    const abandonUnstarted = () => {
+      if (progress.state !== 'new') return;
+      progress.state = 'abandoned';
+      void clips.return(undefined).catch(() => undefined);
+      void call.fail(cancelled()).finally(release);
+    };
+    if (signal.aborted) abandonUnstarted();
+    else signal.addEventListener('abort', abandonUnstarted, { once: true });
     return (async function* body(): AsyncGenerator<Buffer> {
+      if (progress.state === 'abandoned') return;
+      progress.state = 'running';
+      signal.removeEventListener('abort', abandonUnstarted);
       let outcome: 'done' | 'failed' | 'open' = 'open';
       // Audio handed to the client so far: the clips encoded before the last bytes left.
       let delivered = 0;
