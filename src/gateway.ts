@@ -211,6 +211,9 @@ async function shutDown({ app, config, logger, database, inFlight }: Running): P
     );
   if (forced > 0) logger.warn({ released: forced }, 'quota reservations released at shutdown');
   // 4. Stop listening, dispose the engines (destroy hooks), flush analytics (shutdown hooks).
+  //    The listener closes now, not when Nest gets to it after the hooks: a connection opened
+  //    meanwhile (say, one that never finishes its headers) would hold the close for minutes.
+  server.close();
   const forceTimer = setTimeout(() => server.closeAllConnections(), CONNECTION_CLOSE_GRACE_MS);
   forceTimer.unref();
   try {
