@@ -90,6 +90,19 @@ describe('the request edge', () => {
       });
     }
 
+    it('reads OpenAI voice names as names, never as inherited properties', async () => {
+      for (const voice of ['constructor', 'toString', '__proto__']) {
+        const body = JSON.stringify({ input: 'hi', voice, model: 'tts-1' });
+        const answer = await send(s.t.url, {
+          path: '/v1/audio/speech',
+          method: 'POST',
+          headers: json(s.adminKey),
+          body,
+        });
+        assertRefused(answer, 404, 'VOICE_NOT_FOUND', `voice ${voice}`);
+      }
+    });
+
     it('refuses NUL in a query string and in a path with 400', async () => {
       const query = await send(s.t.url, { path: '/tts/voices?engine=espeak%00', headers: admin() });
       assertRefused(query, 400, 'VALIDATION_FAILED', 'query');

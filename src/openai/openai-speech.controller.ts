@@ -51,7 +51,8 @@ export class OpenAiSpeechController {
     const voiceMap = this.config.current.openai.voiceMap;
     const request = {
       text: body.input,
-      voice: voiceMap[body.voice] ?? body.voice,
+      // Own entries only: 'constructor' or 'toString' are voice names, not inherited functions.
+      voice: (Object.hasOwn(voiceMap, body.voice) ? voiceMap[body.voice] : undefined) ?? body.voice,
       // OpenAI model names pick nothing here; an engine id picks that engine.
       model: this.config.current.openai.models.includes(body.model) ? undefined : body.model,
       speed: body.speed,
