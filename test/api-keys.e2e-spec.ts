@@ -4,7 +4,13 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import request from 'supertest';
 import { composeApiKey, generateApiKey } from '../src/accounts/api-key-format.js';
-import { bearer, createUserWithKey, type SecuredGateway, startSecuredGateway } from './support/accounts.js';
+import {
+  bearer,
+  createUserWithKey,
+  type SecuredGateway,
+  startSecuredGateway,
+  UNTHROTTLED_PLAN,
+} from './support/accounts.js';
 import { ESPEAK_TEST_CONFIG } from './support/espeak-config.js';
 import { TEST_DATABASE_URL, waitFor, waitForVoices } from './support/test-gateway.js';
 
@@ -47,8 +53,8 @@ describe('API keys, scopes and admin access', () => {
               streaming_allowed: false,
               max_text_length: 1000,
             },
-            pro: { burst_per_second: 100, requests_per_minute: 1000 },
-            solo: { burst_per_second: 100, requests_per_minute: 1000, max_concurrent_requests: 1 },
+            pro: UNTHROTTLED_PLAN,
+            solo: { ...UNTHROTTLED_PLAN, max_concurrent_requests: 1 },
           },
         },
       },

@@ -6,7 +6,13 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import request from 'supertest';
-import { bearer, createUserWithKey, type SecuredGateway, startSecuredGateway } from './support/accounts.js';
+import {
+  bearer,
+  createUserWithKey,
+  type SecuredGateway,
+  startSecuredGateway,
+  UNTHROTTLED_PLAN,
+} from './support/accounts.js';
 import { writeFileAtomically } from '../src/config/config-file.writer.js';
 import { ESPEAK_TEST_CONFIG } from './support/espeak-config.js';
 import { TEST_DATABASE_URL, waitForVoices } from './support/test-gateway.js';
@@ -23,7 +29,7 @@ describe('config changes are validated at the edge', () => {
     s = await startSecuredGateway({
       config: {
         ...ESPEAK_TEST_CONFIG,
-        rate_limits: { plans: { free: { burst_per_second: 100, requests_per_minute: 1000 } } },
+        rate_limits: { plans: { free: UNTHROTTLED_PLAN } },
       },
     });
     await waitForVoices(s.t.url, 'language=en-us', 1, admin());
@@ -192,8 +198,8 @@ describe('plan names', () => {
         ...ESPEAK_TEST_CONFIG,
         rate_limits: {
           plans: {
-            free: { burst_per_second: 100, requests_per_minute: 1000 },
-            pro: { burst_per_second: 100, requests_per_minute: 1000 },
+            free: UNTHROTTLED_PLAN,
+            pro: UNTHROTTLED_PLAN,
           },
         },
       },

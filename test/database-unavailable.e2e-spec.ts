@@ -7,6 +7,7 @@ import {
   type SecuredGateway,
   startSecuredGateway,
   type TestUser,
+  UNTHROTTLED_PLAN,
 } from './support/accounts.js';
 import { ESPEAK_TEST_CONFIG } from './support/espeak-config.js';
 import { requestJson, TEST_DATABASE_URL, waitFor, waitForVoices } from './support/test-gateway.js';
@@ -82,7 +83,7 @@ describe('an unreachable database', () => {
         ...ESPEAK_TEST_CONFIG,
         // Short waits so that a request fails fast once the proxy is gone.
         database: { url: proxy.url(), pool: { max: 3, connection_timeout_ms: 2000 } },
-        rate_limits: { plans: { free: { burst_per_second: 100, requests_per_minute: 1000 } } },
+        rate_limits: { plans: { free: UNTHROTTLED_PLAN } },
       },
     });
     await waitForVoices(s.t.url, 'language=en-us', 1, bearer(s.adminKey));

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { bearer, createUserWithKey, type SecuredGateway, startSecuredGateway } from './support/accounts.js';
+import {
+  bearer,
+  createUserWithKey,
+  type SecuredGateway,
+  startSecuredGateway,
+  UNTHROTTLED_PLAN,
+} from './support/accounts.js';
 import { ESPEAK_TEST_CONFIG } from './support/espeak-config.js';
 import { flood } from './support/flood.js';
 import { type FakeOpenAiSpeech, startFakeOpenAiSpeech } from './support/fake-openai-speech.js';
@@ -52,9 +58,9 @@ describe('the request edge', () => {
         ...ESPEAK_TEST_CONFIG,
         rate_limits: {
           plans: {
-            free: { burst_per_second: 100, requests_per_minute: 1000 },
-            pro: { burst_per_second: 100, requests_per_minute: 1000 },
-            enterprise: { burst_per_second: 100, requests_per_minute: 1000 },
+            free: UNTHROTTLED_PLAN,
+            pro: UNTHROTTLED_PLAN,
+            enterprise: UNTHROTTLED_PLAN,
           },
         },
       },

@@ -89,6 +89,16 @@ interface Outcome {
   at: number;
 }
 
+/** The user's used seconds, in whole milliseconds, read straight from the database. */
+async function usedMsOf(schema: string, userId: number): Promise<number> {
+  const rows = await query<{ used_ms: number }>(
+    schema,
+    `SELECT round(used_seconds * 1000)::int AS used_ms FROM users WHERE id = $1`,
+    [userId],
+  );
+  return rows[0]?.used_ms ?? 0;
+}
+
 function tts(url: string, key: string, requestId: string, text: string): Promise<Outcome> {
   return fetch(`${url}/tts`, {
     method: 'POST',
@@ -160,14 +170,7 @@ describe('shutdown under load (a real server process)', () => {
     const server = await start(configPath);
     const user = await userOf(server, 'drain@example.com');
     const schema = schemas.at(-1) ?? '';
-    const usedMs = async () =>
-      (
-        await query<{ used_ms: number }>(
-          schema,
-          `SELECT round(used_seconds * 1000)::int AS used_ms FROM users WHERE id = $1`,
-          [user.id],
-        )
-      )[0]?.used_ms ?? 0;
+    const usedMs = () => usedMsOf(schema, user.id);
 
     const LONG = 6;
     // Short requests first, so that some of them are likely to finish while the server drains.
@@ -265,14 +268,7 @@ describe('shutdown under load (a real server process)', () => {
     const crashed = await start(configPath);
     const user = await userOf(crashed, 'crash@example.com');
     const schema = schemas.at(-1) ?? '';
-    const usedMs = async () =>
-      (
-        await query<{ used_ms: number }>(
-          schema,
-          `SELECT round(used_seconds * 1000)::int AS used_ms FROM users WHERE id = $1`,
-          [user.id],
-        )
-      )[0]?.used_ms ?? 0;
+    const usedMs = () => usedMsOf(schema, user.id);
 
     const requests = Array.from({ length: 3 }, (_, i) => tts(crashed.url, user.key, `crash-${i}`, LONG_TEXT));
     await waitFor(async () => (await usedMs()) >= 3 * LONG_RESERVATION_MS, 'three reservations', 30_000);

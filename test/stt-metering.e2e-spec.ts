@@ -3,7 +3,13 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import OpenAI, { toFile } from 'openai';
 import pg from 'pg';
-import { bearer, createUserWithKey, type SecuredGateway, startSecuredGateway } from './support/accounts.js';
+import {
+  bearer,
+  createUserWithKey,
+  type SecuredGateway,
+  startSecuredGateway,
+  UNTHROTTLED_PLAN,
+} from './support/accounts.js';
 import { POCKETSPHINX_TEST_CONFIG, SHORT_CLIP } from './support/speech-fixtures.js';
 import { deepMerge, requestJson, TEST_DATABASE_URL } from './support/test-gateway.js';
 
@@ -51,8 +57,8 @@ describe('POST /stt with API keys and quotas', () => {
         },
         rate_limits: {
           plans: {
-            free: { burst_per_second: 100, requests_per_minute: 1000 },
-            pro: { burst_per_second: 100, requests_per_minute: 1000 },
+            free: UNTHROTTLED_PLAN,
+            pro: UNTHROTTLED_PLAN,
           },
         },
       }),

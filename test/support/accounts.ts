@@ -8,6 +8,9 @@ export interface SecuredGateway {
 
 const KEY = /sgk_[0-9A-Za-z_]+/;
 
+/** A plan's rate limits high enough that a test's own requests are never throttled. */
+export const UNTHROTTLED_PLAN = { burst_per_second: 100, requests_per_minute: 1000 } as const;
+
 /** A gateway that enforces keys, with the bootstrap admin key captured from its one-time print. */
 export async function startSecuredGateway(options: TestGatewayOptions = {}): Promise<SecuredGateway> {
   const printed: string[] = [];
