@@ -12,6 +12,7 @@ import {
   IsString,
   Matches,
   Max,
+  MaxLength,
   Min,
   ValidateNested,
 } from 'class-validator';
@@ -143,7 +144,19 @@ export class SttRouterConfig {
 
 export class ConversationRouterConfig {
   @IsBoolean() enabled = true;
+  /** When every chat engine of a turn's chain fails, the local intents engine(s) answer. */
   @IsBoolean() fallbackToAdapters = true;
+  /** Past turns (user and assistant) sent to the chat engine with each new one. */
+  @IsInt() @Min(0) @Max(200) historyTurns = 10;
+  /** Sent first to open chat engines (LLMs); the intents engine ignores it. */
+  @IsString() @MaxLength(8000) systemPrompt =
+    'You are a helpful voice assistant. Answer in one to three short spoken sentences.';
+  /** Conversations untouched for longer are deleted with their turns. */
+  @IsInt() @Min(1) @Max(3650) retentionDays = 30;
+  /** Longest text turn in characters (longer: 400). */
+  @IsInt() @Min(1) @Max(100_000) maxTextLength = 2000;
+  /** Longest spoken turn (longer: 413 AUDIO_TOO_LONG). */
+  @IsNumber() @IsPositive() @Max(3600) maxAudioSeconds = 60;
 }
 
 export class CoreRoutersConfig {

@@ -138,7 +138,7 @@ void describe('OpenAiChatEngine against a local chat completions server', () => 
 
   void it('sends the model, the history with the system prompt first, and the sampling options', async () => {
     const engine = makeEngine({ system_prompt: 'Be brief.', temperature: 0.3, max_tokens: 64 });
-    assert.equal(await engine.reply(history, never), 'You said "Say hello." in 2 turn(s).');
+    assert.equal((await engine.reply({ history }, never)).text, 'You said "Say hello." in 2 turn(s).');
     assert.deepEqual(lastBody, {
       model: 'gpt-4o-mini',
       messages: [
@@ -154,13 +154,13 @@ void describe('OpenAiChatEngine against a local chat completions server', () => 
 
   void it('keeps a history that has its own system turn as it is', async () => {
     const engine = makeEngine({ system_prompt: 'Be brief.' });
-    await engine.reply([{ role: 'system', content: 'Be verbose.' }, ...history], never);
+    await engine.reply({ history: [{ role: 'system', content: 'Be verbose.' }, ...history] }, never);
     assert.deepEqual(lastBody?.messages, [{ role: 'system', content: 'Be verbose.' }, ...history]);
   });
 
   void it('rejects an empty conversation and an aborted signal', async () => {
-    await rejectsWithKind(makeEngine().reply([], never), 'invalid_input');
-    await rejectsWithKind(makeEngine().reply(history, AbortSignal.abort()), 'aborted');
+    await rejectsWithKind(makeEngine().reply({ history: [] }, never), 'invalid_input');
+    await rejectsWithKind(makeEngine().reply({ history }, AbortSignal.abort()), 'aborted');
   });
 
   void it('stops promptly when aborted while the server hangs', async () => {
@@ -168,7 +168,7 @@ void describe('OpenAiChatEngine against a local chat completions server', () => 
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
     const started = performance.now();
-    await rejectsWithKind(makeEngine().reply(history, controller.signal), 'aborted');
+    await rejectsWithKind(makeEngine().reply({ history }, controller.signal), 'aborted');
     assert.ok(performance.now() - started < 500);
   });
 
@@ -176,7 +176,7 @@ void describe('OpenAiChatEngine against a local chat completions server', () => 
     for (const kind of ['hang', 'slow_stream'] as const) {
       fault = kind;
       const error = await rejectsWithKind(
-        makeEngine({ timeout_seconds: 0.3 }).reply(history, never),
+        makeEngine({ timeout_seconds: 0.3 }).reply({ history }, never),
         'transient',
       );
       assert.match(error.message, /timed out/);
@@ -185,29 +185,29 @@ void describe('OpenAiChatEngine against a local chat completions server', () => 
 
   void it('maps a reset, 500 and 429 (with Retry-After) to transient', async () => {
     fault = 'reset';
-    await rejectsWithKind(makeEngine().reply(history, never), 'transient');
+    await rejectsWithKind(makeEngine().reply({ history }, never), 'transient');
     fault = 'http500';
-    await rejectsWithKind(makeEngine().reply(history, never), 'transient');
+    await rejectsWithKind(makeEngine().reply({ history }, never), 'transient');
     fault = 'http429';
-    const error = await rejectsWithKind(makeEngine().reply(history, never), 'transient');
+    const error = await rejectsWithKind(makeEngine().reply({ history }, never), 'transient');
     assert.ok(error instanceof RemoteEngineError);
     assert.equal(error.retryAfterSeconds, 5);
   });
 
   void it('maps a malformed body and a missing content to failed, a content filter to invalid_input', async () => {
     fault = 'malformed_json';
-    await rejectsWithKind(makeEngine().reply(history, never), 'failed');
+    await rejectsWithKind(makeEngine().reply({ history }, never), 'failed');
     fault = 'no_content';
-    await rejectsWithKind(makeEngine().reply(history, never), 'failed');
+    await rejectsWithKind(makeEngine().reply({ history }, never), 'failed');
     fault = 'content_filter';
-    await rejectsWithKind(makeEngine().reply(history, never), 'invalid_input');
+    await rejectsWithKind(makeEngine().reply({ history }, never), 'invalid_input');
   });
 
   void it('maps an unknown model to unavailable and a wrong key to unavailable without repeating it', async () => {
-    await rejectsWithKind(makeEngine({ model: 'no-such-model' }).reply(history, never), 'unavailable');
+    await rejectsWithKind(makeEngine({ model: 'no-such-model' }).reply({ history }, never), 'unavailable');
     const wrong = 'sk-wrong-Chat-Secret-4321';
     const engine = makeEngine({ api_key: wrong });
-    const error = await rejectsWithKind(engine.reply(history, never), 'unavailable');
+    const error = await rejectsWithKind(engine.reply({ history }, never), 'unavailable');
     assert.ok(!everythingAnErrorShows(error).includes(wrong));
     assert.equal((await engine.health()).available, false);
   });
@@ -218,7 +218,7 @@ void describe('OpenAiChatEngine against a local chat completions server', () => 
     assert.deepEqual(engine.capabilities().models, ['llama-3.1-8b', 'llama-3.1-70b']);
     await engine.dispose();
     await engine.dispose();
-    await assert.rejects(engine.reply(history, never), EngineError);
+    await assert.rejects(engine.reply({ history }, never), EngineError);
   });
 });
 

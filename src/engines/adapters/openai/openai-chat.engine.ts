@@ -1,4 +1,4 @@
-import type { ChatCapabilities, ChatEngine, ChatTurn } from '../../ports/chat-engine.js';
+import type { ChatCapabilities, ChatEngine, ChatReply, ChatRequest } from '../../ports/chat-engine.js';
 import { EngineError } from '../../ports/engine-error.js';
 import type { EngineHealth } from '../../ports/engine-health.js';
 import { RemoteConnection } from '../remote/remote-connection.js';
@@ -41,7 +41,13 @@ export class OpenAiChatEngine implements ChatEngine {
     return { kind: 'remote', models: this.options.models };
   }
 
-  async reply(history: readonly ChatTurn[], signal: AbortSignal): Promise<string> {
+  async *stream(request: ChatRequest, signal: AbortSignal): AsyncGenerator<string, ChatReply, void> {
+    const reply = await this.reply(request, signal);
+    yield reply.text;
+    return reply;
+  }
+
+  async reply({ history }: ChatRequest, signal: AbortSignal): Promise<ChatReply> {
     this.connection.ensureOpen(signal);
     if (history.length === 0 || history.every((turn) => turn.content.trim() === '')) {
       throw new EngineError('invalid_input', 'The conversation is empty.', this.id);
@@ -77,7 +83,7 @@ export class OpenAiChatEngine implements ChatEngine {
         `${client.where(COMPLETIONS_PATH)} answered without a message content in choices[0]`,
       );
     }
-    return choice.content;
+    return { text: choice.content };
   }
 
   health(): Promise<EngineHealth> {
