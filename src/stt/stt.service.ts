@@ -102,23 +102,45 @@ export class SttService {
     try {
       // Form fields (multipart) win over the query string; a raw body has only the query.
       const options = parseTranscribeOptions({ ...queryOf(req), ...upload.fields });
-      this.checkGrammarLimits(options);
-      if (upload.bytes === 0) throw new AppError('INVALID_AUDIO', 'The audio file is empty.');
-      const audioType = await sniffAudioFile(upload.path);
-      if (!audioType || !settings.supportedFormats.includes(audioType)) {
-        const accepted = settings.supportedFormats.join(', ');
-        throw new AppError(
-          'UNSUPPORTED_MEDIA_TYPE',
-          audioType
-            ? `${FORMAT_NAMES[audioType]} audio is not accepted here (routers.core.stt.supported_formats: ${accepted}).`
-            : `The file is not audio in an accepted format (${accepted}); the type is read from its content, not its name.`,
-          { detected: audioType, supported_formats: settings.supportedFormats },
-        );
-      }
-      return await this.transcribeFile(upload.path, audioType, options, signal);
+      return await this.transcribeStoredAudio(upload, options, signal);
     } finally {
       await upload.discard();
     }
+  }
+
+  /**
+   * Transcribes audio already on disk (an upload, a decoded base64 part): checks the
+   * grammar limits, decides the type by magic bytes against routers.core.stt.supported_formats,
+   * then runs the engine chain, metered. `maxAudioSeconds` tightens the STT route's limit
+   * (a conversation turn has its own); `limitKey` names that knob in the 413 message.
+   * The caller keeps and deletes the file.
+   */
+  async transcribeStoredAudio(
+    audio: { path: string; bytes: number },
+    options: TranscribeDto,
+    signal: AbortSignal,
+    limit?: { maxAudioSeconds: number; limitKey: string },
+  ): Promise<SttOutcome> {
+    const settings = this.config.current.routers.core.stt;
+    this.checkGrammarLimits(options);
+    if (audio.bytes === 0) throw new AppError('INVALID_AUDIO', 'The audio file is empty.');
+    const audioType = await sniffAudioFile(audio.path);
+    if (!audioType || !settings.supportedFormats.includes(audioType)) {
+      const accepted = settings.supportedFormats.join(', ');
+      throw new AppError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        audioType
+          ? `${FORMAT_NAMES[audioType]} audio is not accepted here (routers.core.stt.supported_formats: ${accepted}).`
+          : `The file is not audio in an accepted format (${accepted}); the type is read from its content, not its name.`,
+        { detected: audioType, supported_formats: settings.supportedFormats },
+      );
+    }
+    const routeLimit = {
+      maxAudioSeconds: settings.maxAudioSeconds,
+      limitKey: 'routers.core.stt.max_audio_seconds',
+    };
+    const effective = limit && limit.maxAudioSeconds < routeLimit.maxAudioSeconds ? limit : routeLimit;
+    return this.transcribeFile(audio.path, audioType, options, signal, effective);
   }
 
   /** A grammar or vocabulary too costly to decode is refused before any decoder sees it. */
@@ -147,6 +169,7 @@ export class SttService {
     audioType: SniffedAudioType,
     options: TranscribeDto,
     signal: AbortSignal,
+    limit: { maxAudioSeconds: number; limitKey: string },
   ): Promise<SttOutcome> {
     const chain = this.engineChain(options.model);
     const decoded = new Map<number, DecodedAudio>();
@@ -167,7 +190,7 @@ export class SttService {
         const rate = engine.capabilities().sampleRate;
         let audio = decoded.get(rate);
         if (!audio) {
-          audio = await this.decode(path, audioType, rate, signal);
+          audio = await this.decode(path, audioType, rate, signal, limit);
           decoded.set(rate, audio);
         }
         const context = RequestContextStore.current();
@@ -214,15 +237,16 @@ export class SttService {
     type: SniffedAudioType,
     sampleRate: number,
     signal: AbortSignal,
+    limit: { maxAudioSeconds: number; limitKey: string },
   ): Promise<DecodedAudio> {
-    const maxSeconds = this.config.current.routers.core.stt.maxAudioSeconds;
+    const maxSeconds = limit.maxAudioSeconds;
     try {
       return await this.transcoder.decode(path, type, { sampleRate, maxSeconds }, signal);
     } catch (error) {
       if (error instanceof AudioTooLongError) {
         throw new AppError(
           'AUDIO_TOO_LONG',
-          `The audio is longer than the limit of ${maxSeconds} s (routers.core.stt.max_audio_seconds).`,
+          `The audio is longer than the limit of ${maxSeconds} s (${limit.limitKey}).`,
           {
             max_audio_seconds: maxSeconds,
           },
