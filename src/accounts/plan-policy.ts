@@ -5,6 +5,8 @@ import type { AppConfig, PlanConfig } from '../config/config.schema.js';
 export interface PlanFeatureUse {
   streaming?: boolean;
   voiceCloning?: boolean;
+  /** A conversation turn or a chat completion. */
+  conversation?: boolean;
   engine?: string;
   textLength?: number;
 }
@@ -33,6 +35,9 @@ export function assertPlanAllows(planName: string, plan: PlanConfig, use: PlanFe
     throw disabled(planName, 'streaming', 'does not include streaming');
   if (use.voiceCloning && !plan.voiceCloningAllowed) {
     throw disabled(planName, 'voice_cloning', 'does not include voice cloning');
+  }
+  if (use.conversation && !plan.conversationAllowed) {
+    throw disabled(planName, 'conversation', 'does not include conversation (chat engines)');
   }
   if (use.engine && plan.enginesAllowed.length > 0 && !plan.enginesAllowed.includes(use.engine)) {
     throw disabled(planName, 'engine', `does not include engine '${use.engine}'`);

@@ -349,6 +349,8 @@ export class PlanConfig {
   /** Feature gates; a gated feature answers 403 PLAN_FEATURE_DISABLED. */
   @IsBoolean() streamingAllowed = true;
   @IsBoolean() voiceCloningAllowed = false;
+  /** POST /conversation and /v1/chat/completions (chat engines). */
+  @IsBoolean() conversationAllowed = true;
   /** Engine ids the plan may use; empty = every engine. */
   @IsArray() @IsString({ each: true }) enginesAllowed: string[] = [];
   /** Longest text a request may send; 0 = the router's limit. */
