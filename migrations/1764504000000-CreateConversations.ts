@@ -17,7 +17,9 @@ export class CreateConversations1764504000000 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now()
       )`);
-    await queryRunner.query(`CREATE INDEX idx_conversations_user_updated ON conversations (user_id, updated_at)`);
+    await queryRunner.query(
+      `CREATE INDEX idx_conversations_user_updated ON conversations (user_id, updated_at)`,
+    );
     await queryRunner.query(`CREATE INDEX idx_conversations_updated ON conversations (updated_at)`);
     await queryRunner.query(`
       CREATE TABLE conversation_turns (

@@ -70,7 +70,11 @@ export class ConversationsRepository {
         .execute();
       const saved: ConversationTurnEntity[] = [];
       for (const turn of turns) {
-        saved.push(await manager.save(manager.create(ConversationTurnEntity, { ...turn, conversationId: conversation.id })));
+        saved.push(
+          await manager.save(
+            manager.create(ConversationTurnEntity, { ...turn, conversationId: conversation.id }),
+          ),
+        );
       }
       await manager
         .createQueryBuilder()

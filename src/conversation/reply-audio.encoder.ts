@@ -25,7 +25,11 @@ export class ReplyAudioEncoder {
     };
   }
 
-  async encodeReply(clips: readonly AudioClip[], format: OutputFormat, signal: AbortSignal): Promise<EncodedAudio> {
+  async encodeReply(
+    clips: readonly AudioClip[],
+    format: OutputFormat,
+    signal: AbortSignal,
+  ): Promise<EncodedAudio> {
     if (clips.length === 0) return { audio: Buffer.alloc(0), durationSeconds: 0 };
     const joined = clips.length === 1 && clips[0] ? clips[0] : joinClips(clips);
     return {

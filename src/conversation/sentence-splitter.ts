@@ -84,7 +84,11 @@ export class SentenceSplitter {
     if (this.buffer.length < this.maxChars) return undefined;
     let at = -1;
     CLAUSE.lastIndex = 0;
-    for (let match = CLAUSE.exec(this.buffer); match && match.index < this.maxChars; match = CLAUSE.exec(this.buffer)) {
+    for (
+      let match = CLAUSE.exec(this.buffer);
+      match && match.index < this.maxChars;
+      match = CLAUSE.exec(this.buffer)
+    ) {
       at = match.index + match[0].length;
     }
     if (at <= 0) at = this.buffer.lastIndexOf(' ', this.maxChars) + 1;

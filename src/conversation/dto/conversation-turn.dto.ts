@@ -1,6 +1,16 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength, validateSync } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  MaxLength,
+  MinLength,
+  validateSync,
+} from 'class-validator';
 import { OUTPUT_FORMATS, type OutputFormat } from '../../audio/audio-format.js';
 import { AppError } from '../../common/app-error.js';
 import { findInputProblem } from '../../common/input-check.js';
@@ -24,7 +34,9 @@ export class ConversationTurnDto {
   @MinLength(1)
   text?: string;
 
-  @ApiPropertyOptional({ description: 'Continue this conversation (from an earlier answer); default: a new one' })
+  @ApiPropertyOptional({
+    description: 'Continue this conversation (from an earlier answer); default: a new one',
+  })
   @IsOptional()
   @IsUUID('all', { message: 'conversation_id must be an id from an earlier answer' })
   conversation_id?: string;
@@ -35,7 +47,10 @@ export class ConversationTurnDto {
   @MaxLength(128)
   voice?: string;
 
-  @ApiPropertyOptional({ enum: OUTPUT_FORMATS, description: 'Audio format (default gen.default_response_format)' })
+  @ApiPropertyOptional({
+    enum: OUTPUT_FORMATS,
+    description: 'Audio format (default gen.default_response_format)',
+  })
   @IsOptional()
   @IsIn(OUTPUT_FORMATS)
   response_format?: OutputFormat;
@@ -43,10 +58,14 @@ export class ConversationTurnDto {
   @ApiPropertyOptional({ description: 'A chat engine id or a model name mapped to one' })
   @IsOptional()
   @IsString()
-  @Matches(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/, { message: 'model must be a chat engine id or a model name' })
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/, {
+    message: 'model must be a chat engine id or a model name',
+  })
   model?: string;
 
-  @ApiPropertyOptional({ description: 'Answer as Server-Sent Events (transcript, reply.delta, audio.delta, done)' })
+  @ApiPropertyOptional({
+    description: 'Answer as Server-Sent Events (transcript, reply.delta, audio.delta, done)',
+  })
   @IsOptional()
   @Transform(toBoolean)
   @IsBoolean()
@@ -56,7 +75,10 @@ export class ConversationTurnDto {
 /** The field names (class fields are defined on every instance). */
 const FIELD_NAMES: ReadonlySet<string> = new Set(Object.keys(new ConversationTurnDto()));
 
-function invalid(fields: Array<{ field: string; errors: string[] }>, message = 'The request is invalid.'): AppError {
+function invalid(
+  fields: Array<{ field: string; errors: string[] }>,
+  message = 'The request is invalid.',
+): AppError {
   return new AppError('VALIDATION_FAILED', message, { fields });
 }
 
@@ -71,25 +93,38 @@ export function parseTurnFields(
   options: { spoken: boolean; maxTextLength: number },
 ): ConversationTurnDto {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw invalid([{ field: 'body', errors: ['body must be a JSON object'] }], 'Send a JSON object or a multipart form.');
+    throw invalid(
+      [{ field: 'body', errors: ['body must be a JSON object'] }],
+      'Send a JSON object or a multipart form.',
+    );
   }
   const record = raw as Record<string, unknown>;
   const unknown = Object.keys(record).filter((name) => !FIELD_NAMES.has(name));
   if (unknown.length > 0) {
     throw invalid(
-      unknown.map((name) => ({ field: name.slice(0, 64), errors: [`property ${name.slice(0, 64)} should not exist`] })),
+      unknown.map((name) => ({
+        field: name.slice(0, 64),
+        errors: [`property ${name.slice(0, 64)} should not exist`],
+      })),
     );
   }
   const known: Record<string, unknown> = {};
   for (const name of FIELD_NAMES) if (Object.hasOwn(record, name)) known[name] = record[name];
   // Multipart fields bypass the JSON edge check: the same rule (no NUL, no lone surrogate) here.
   const problem = findInputProblem(known, 4);
-  if (problem) throw invalid([{ field: problem.field, errors: [problem.reason] }], `'${problem.field}' ${problem.reason}.`);
+  if (problem)
+    throw invalid(
+      [{ field: problem.field, errors: [problem.reason] }],
+      `'${problem.field}' ${problem.reason}.`,
+    );
   const dto = plainToInstance(ConversationTurnDto, known);
   const errors = validateSync(dto, { whitelist: true, forbidNonWhitelisted: true });
   if (errors.length > 0) throw invalid(fieldErrorsOf(errors));
   if (options.spoken && dto.text !== undefined) {
-    throw invalid([{ field: 'text', errors: ['send either text or an audio file, not both'] }], 'Send either text or an audio file, not both.');
+    throw invalid(
+      [{ field: 'text', errors: ['send either text or an audio file, not both'] }],
+      'Send either text or an audio file, not both.',
+    );
   }
   if (!options.spoken && dto.text === undefined) {
     throw invalid(
