@@ -5,7 +5,7 @@ import type { OutputFormat } from '../audio/audio-format.js';
 import { AppError } from '../common/app-error.js';
 import { ConfigService } from '../config/config.service.js';
 import { ChatEngineChain } from '../engines/chat-engine-chain.js';
-import type { AudioClip } from '../engines/ports/audio-clip.js';
+import { type AudioClip, clipDurationSeconds } from '../engines/ports/audio-clip.js';
 import { VoicesService } from '../tts/voices.service.js';
 import { AsyncChannel } from './async-channel.js';
 import { ChatReplyStage, type WrittenReply } from './chat-reply.stage.js';
@@ -180,7 +180,7 @@ export class ConversationTurnService {
           sttEngine: null,
           chatEngine: reply.outcome.engine,
           ttsEngine: spoken.engine ?? null,
-          audioSeconds: round(spoken.durationSeconds),
+          audioSeconds: round(encoded?.durationSeconds ?? spoken.durationSeconds),
           intent: reply.outcome.reply.intent ?? null,
           slots: reply.outcome.reply.slots ? { ...reply.outcome.reply.slots } : null,
         },
@@ -246,6 +246,7 @@ export class ConversationTurnService {
         });
       } else {
         firstAudioAt ??= performance.now();
+        durationSeconds += clipDurationSeconds(spoken.clip);
         clips.push(spoken.clip);
       }
     }
