@@ -122,7 +122,7 @@ describe('POST /conversation with a remote chat engine and stream: true', () => 
       assert.equal(wav.subarray(0, 4).toString('latin1'), 'RIFF');
       assert.equal(event.data.audio_format, 'wav');
     }
-    const firstAudio = audio[0] as ReceivedEvent;
+    const firstAudio = audio[0];
     const lastDelta = deltas.at(-1) as ReceivedEvent;
     assert.ok(firstAudio.at < lastDelta.at, 'sentence 1 was spoken while the engine still wrote');
     assert.ok(events.indexOf(firstAudio) < events.indexOf(lastDelta));
