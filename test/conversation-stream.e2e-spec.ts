@@ -95,7 +95,8 @@ describe('POST /conversation with a remote chat engine and stream: true', () => 
   it('streams reply deltas, then each sentence’s audio in order, the first before the reply is written', async () => {
     chat.fault = undefined;
     chat.replyWith = () => THREE_SENTENCES;
-    chat.deltaIntervalMs = 120;
+    // 15 words, ~4 s of writing: room for sentence 1's TTS even on a loaded machine.
+    chat.deltaIntervalMs = 250;
     const response = await turn(user.key, { text: 'tell me something', stream: true });
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/);
@@ -153,6 +154,25 @@ describe('POST /conversation with a remote chat engine and stream: true', () => 
     ]);
     await textTurn(user.key, { text: 'two', conversation_id: id });
     await textTurn(user.key, { text: 'three', conversation_id: id });
+    const usage = await sql<{
+      engine: string;
+      prompt_tokens: number;
+      completion_tokens: number;
+      audio_seconds: string;
+      endpoint: string;
+    }>(
+      `SELECT engine, prompt_tokens, completion_tokens, audio_seconds, endpoint FROM usage_logs
+        WHERE user_id = $1 AND engine = 'llm' ORDER BY id DESC LIMIT 1`,
+      [user.id],
+    );
+    assert.deepEqual(usage[0], {
+      engine: 'llm',
+      // The second request's words: the system prompt (5), 'one', 'Reply 1.', 'two'.
+      prompt_tokens: 5 + 1 + 2 + 1,
+      completion_tokens: 2,
+      audio_seconds: '0.000',
+      endpoint: '/conversation',
+    });
     assert.deepEqual(chat.requests.at(-1)?.messages, [
       { role: 'system', content: SYSTEM_PROMPT },
       { role: 'user', content: 'two' },

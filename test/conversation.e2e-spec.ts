@@ -295,6 +295,10 @@ describe('POST /conversation and the conversation history', () => {
       `SELECT endpoint, engine, audio_seconds, status FROM usage_logs WHERE user_id = $1 ORDER BY id`,
       [dave.id],
     );
+    const chatRows = rows.filter((row) => row.engine === 'intents');
+    assert.equal(chatRows.length, 1, 'one chat row, no seconds');
+    assert.equal(chatRows[0].status, 'success');
+    assert.equal(Number(chatRows[0].audio_seconds), 0);
     const stt = rows.filter((row) => row.engine === 'pocketsphinx');
     const tts = rows.filter((row) => row.engine === 'espeak');
     assert.equal(stt.length, 1, JSON.stringify(rows));
