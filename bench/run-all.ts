@@ -8,6 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { runAccountsBenchmark } from './accounts.bench.js';
 import { runAudioBenchmark } from './audio.bench.js';
+import { runConversationBenchmark } from './conversation.bench.js';
 import { runEmbeddedDatabaseBenchmark } from './embedded-db.bench.js';
 import { runEspeakBenchmark } from './espeak.bench.js';
 import { runHealthBenchmark } from './health.bench.js';
@@ -29,6 +30,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'resilience policy: wrapped vs bare engine call', run: runResilienceBenchmark },
   { name: 'POST /stt: app vs the pocketsphinx CLI alone, upload memory', run: runSttBenchmark },
   { name: 'cached /tts: auth + rate limits + metering on vs off', run: runAccountsBenchmark },
+  { name: 'spoken conversation turn: first audio vs its stages alone', run: runConversationBenchmark },
 ];
 
 let failed = 0;

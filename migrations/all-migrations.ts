@@ -3,6 +3,7 @@ import { CreateVoices1764158400000 } from './1764158400000-CreateVoices.js';
 import { CreateAccounts1764244800000 } from './1764244800000-CreateAccounts.js';
 import { CreateQuotaReservations1764331200000 } from './1764331200000-CreateQuotaReservations.js';
 import { AddUsageLogTokens1764417600000 } from './1764417600000-AddUsageLogTokens.js';
+import { CreateConversations1764504000000 } from './1764504000000-CreateConversations.js';
 
 /** Every migration, oldest first. Both PostgreSQL and the embedded database run exactly these. */
 export const ALL_MIGRATIONS = [
@@ -11,4 +12,5 @@ export const ALL_MIGRATIONS = [
   CreateAccounts1764244800000,
   CreateQuotaReservations1764331200000,
   AddUsageLogTokens1764417600000,
+  CreateConversations1764504000000,
 ];

@@ -13,6 +13,7 @@ import { EnvelopeInterceptor } from './common/envelope.interceptor.js';
 import { BOOT_OPTIONS, ROOT_LOGGER } from './common/injection-tokens.js';
 import { createValidationPipe } from './common/validation.pipe.js';
 import { ConfigModule } from './config/config.module.js';
+import { ConversationModule } from './conversation/conversation.module.js';
 import type { ConfigService } from './config/config.service.js';
 import { RouterGateGuard } from './config/router-gate.guard.js';
 import { FilesModule } from './files/files.module.js';
@@ -69,6 +70,7 @@ export class AppModule {
         FilesModule,
         TtsModule,
         SttModule,
+        ConversationModule,
         OpenAiModule,
         ResilienceModule,
         ...(deps.extraModules ?? []),

@@ -198,7 +198,10 @@ export class MeteringService {
     const admitted = this.admit(spec);
     if (!admitted) return UNMETERED;
     const { context, account, plan } = admitted;
-    const releaseSlot = this.concurrency.acquire(account.userId, plan.maxConcurrentRequests);
+    // Inside a request that already holds the slot (holdSlot), its stages share that one.
+    const releaseSlot = context.holdsConcurrencySlot
+      ? () => undefined
+      : this.concurrency.acquire(account.userId, plan.maxConcurrentRequests);
     let reservation: QuotaReservation;
     try {
       reservation = await this.quota.reserve(
@@ -213,6 +216,26 @@ export class MeteringService {
     }
     context.quotaRemainingSeconds = reservation.remainingSeconds;
     return this.callFor(reservation, account, context, spec, releaseSlot);
+  }
+
+  /**
+   * For a request made of several metered stages (a conversation turn: STT, chat, TTS per
+   * sentence, some at once): checks the plan against `uses`, then takes one concurrency
+   * slot for the whole request; calls metered inside it take none of their own, so a turn
+   * counts as one request however its stages overlap. The returned function gives the slot
+   * back (once).
+   */
+  holdSlot(uses: PlanFeatureUse): () => void {
+    const admitted = this.admit({ estimateSeconds: 0, uses });
+    if (!admitted) return () => undefined;
+    const { context, account, plan } = admitted;
+    if (context.holdsConcurrencySlot) return () => undefined;
+    const releaseSlot = this.concurrency.acquire(account.userId, plan.maxConcurrentRequests);
+    context.holdsConcurrencySlot = true;
+    return () => {
+      context.holdsConcurrencySlot = false;
+      releaseSlot();
+    };
   }
 
   /** begin → work → commit(actual seconds) or fail. */

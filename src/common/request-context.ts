@@ -50,6 +50,11 @@ export interface RequestContext {
    * Whichever comes first wins: a request is never both cut and charged.
    */
   chargeState?: 'charging' | 'cut';
+  /**
+   * True while a multi-stage request (a conversation turn) holds the user's concurrency
+   * slot for all its stages: metered calls inside it take no slot of their own.
+   */
+  holdsConcurrencySlot?: boolean;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();
