@@ -7,6 +7,8 @@ import { connectDatabase, type DatabaseConnection } from './database/database-co
 import { migrationStatus } from './database/migration-status.js';
 import { ACCOUNTS_CLI_OPTIONS, ACCOUNTS_USAGE, runAccountsCommand } from './accounts/accounts.cli.js';
 import { AppError } from './common/app-error.js';
+import { formatDoctorReport } from './doctor/doctor-result.js';
+import { runDoctor } from './doctor/doctor.js';
 
 /* The admin CLI (`npm run cli -- <command>`): a process edge like main.ts, so it reads argv and env. */
 
@@ -18,6 +20,9 @@ Commands:
   migrate up            apply pending migrations (also: npm run migrate)
   migrate down [N]      revert the last N migrations (default 1)
   migrate status        list migrations and whether each is applied
+  doctor [--json] [--port P]
+                        pre-flight check: config, database, migrations, Redis, engines, ffmpeg,
+                        folders, disk, port (also: npm run doctor); exit code 1 when a check fails
 ${ACCOUNTS_USAGE}
 
 Options:
@@ -74,7 +79,13 @@ async function runMigrate(configPath: string, action: string, count: number): Pr
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
-    options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...ACCOUNTS_CLI_OPTIONS },
+    options: {
+      config: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      json: { type: 'boolean' },
+      port: { type: 'string' },
+      ...ACCOUNTS_CLI_OPTIONS,
+    },
     allowPositionals: true,
   });
   const [command, action = 'up', countText = '1'] = positionals;
@@ -91,6 +102,16 @@ async function main(): Promise<number> {
     }
     await runMigrate(configPath, action, count);
     return 0;
+  }
+  if (command === 'doctor') {
+    const port = values.port === undefined ? undefined : Number(values.port);
+    if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
+      process.stderr.write(`--port must be an integer between 0 and 65535, got '${values.port}'\n`);
+      return 2;
+    }
+    const report = await runDoctor({ configPath, env: process.env, rootDir: process.cwd(), port });
+    write(values.json ? JSON.stringify(report, null, 2) : formatDoctorReport(report));
+    return report.ok ? 0 : 1;
   }
   if (['users', 'keys', 'voices', 'import'].includes(command)) {
     const lines = await withDatabase(configPath, true, ({ dataSource }, config) =>

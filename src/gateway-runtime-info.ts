@@ -6,4 +6,6 @@ export interface GatewayRuntimeInfo {
   folders: { referenceAudio: string; voices: string; outputs: string };
   /** Absolute folder for temporary files (uploads being received, decoder inputs). */
   tempDir: string;
+  /** Where the first start writes the bootstrap admin key (mode 0600); default BOOTSTRAP_KEY_FILE in the working directory. */
+  bootstrapKeyFile?: string;
 }

@@ -11,6 +11,7 @@ import type { DestinationStream, Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import { inputGuardMiddleware } from './common/input-guard.middleware.js';
 import { MeteringService } from './accounts/metering.service.js';
+import { BOOTSTRAP_KEY_FILE } from './accounts/bootstrap-admin.js';
 import { AppError } from './common/app-error.js';
 import { InFlightRequests } from './common/in-flight-requests.js';
 import { requestContextMiddleware } from './common/request-context.middleware.js';
@@ -20,6 +21,7 @@ import { connectDatabase, type DatabaseConnection } from './database/database-co
 import type { GatewayRuntimeInfo } from './gateway-runtime-info.js';
 import { createRootLogger } from './observability/logger.factory.js';
 import { LogRedactor } from './observability/log-redactor.js';
+import { listeningUrls } from './listening-urls.js';
 import { NestLoggerAdapter } from './observability/nest-logger.adapter.js';
 
 export interface GatewayOptions {
@@ -33,7 +35,10 @@ export interface GatewayOptions {
   /** Where log lines go (tests read them); default stdout. */
   logDestination?: DestinationStream;
   extraModules?: Type[];
-  /** Receives the one-time bootstrap admin key (default: stderr, never the log). */
+  /**
+   * Receives the one-time bootstrap admin key notice, after the "listening" line (default:
+   * stderr, never the log).
+   */
   bootstrapKeySink?: (message: string) => void;
 }
 
@@ -100,7 +105,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     databaseKind: database.kind,
     folders,
     tempDir,
+    bootstrapKeyFile: resolve(rootDir, BOOTSTRAP_KEY_FILE),
   };
+  // Held until the server listens, so the key is the last thing a newcomer sees, not buried in start-up lines.
+  const bootstrapNotices: string[] = [];
 
   let app: NestExpressApplication;
   try {
@@ -111,7 +119,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         dataSource: database.dataSource,
         runtime,
         extraModules: options.extraModules,
-        bootstrapKeySink: options.bootstrapKeySink ?? ((message) => process.stderr.write(`${message}\n`)),
+        bootstrapKeySink: (message) => bootstrapNotices.push(message),
       }),
       { logger: new NestLoggerAdapter(logger), bodyParser: false, abortOnError: false },
     );
@@ -158,7 +166,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       const address = app.getHttpServer().address() as AddressInfo;
       const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
       const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
-      logger.info({ url, database: database.kind }, 'speech-gateway listening');
+      logger.info(
+        {
+          address: address.address,
+          port: address.port,
+          urls: listeningUrls(address),
+          database: database.kind,
+        },
+        'speech-gateway listening',
+      );
+      logger.flush?.();
+      const sink = options.bootstrapKeySink ?? ((message: string) => process.stderr.write(`${message}\n`));
+      for (const notice of bootstrapNotices.splice(0)) sink(notice);
       return url;
     },
     close() {

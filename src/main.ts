@@ -52,13 +52,29 @@ async function main(): Promise<void> {
   await gateway.listen();
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof ConfigValidationError) {
-    process.stderr.write(`${error.message}\n`);
-    process.exit(78);
+/** An error's message; an AggregateError (a host name with several addresses refusing) has one per address. */
+function describe(error: unknown): string {
+  if (error instanceof AggregateError && !error.message) {
+    return error.errors.map((inner: unknown) => describe(inner)).join('; ');
   }
-  process.stderr.write(
-    `speech-gateway failed to start: ${error instanceof Error ? error.stack : String(error)}\n`,
-  );
-  process.exit(1);
-});
+  return error instanceof Error ? error.message || error.name : String(error);
+}
+
+/**
+ * A start-up failure is one clear message and the exit code; the stack trace is for
+ * debugging (LOG_LEVEL=debug), not for the operator reading why the server did not start.
+ */
+function exitOnStartFailure(error: unknown): never {
+  const code = error instanceof ConfigValidationError ? 78 : 1;
+  const message =
+    error instanceof ConfigValidationError
+      ? error.message
+      : `speech-gateway failed to start: ${describe(error)}`;
+  process.stderr.write(`${message}\n(exit code ${code})\n`);
+  if (process.env['LOG_LEVEL']?.toLowerCase() === 'debug' && error instanceof Error && error.stack) {
+    process.stderr.write(`${error.stack}\n`);
+  }
+  process.exit(code);
+}
+
+main().catch(exitOnStartFailure);

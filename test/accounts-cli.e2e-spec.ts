@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import request from 'supertest';
+import { NEW_ADMIN_KEY_COMMAND } from '../src/accounts/bootstrap-admin.js';
 import { bearer, type SecuredGateway, startSecuredGateway } from './support/accounts.js';
 
 const run = promisify(execFile);
@@ -93,6 +94,12 @@ describe('the accounts CLI', () => {
     );
     // An existing file is never overwritten.
     await assert.rejects(cli('keys', 'regenerate-all', '--out', file));
+  });
+
+  it('issues a new admin key with the command the first start prints, for a lost bootstrap key', async () => {
+    const [, ...args] = NEW_ADMIN_KEY_COMMAND.replace('npm run cli -- ', '_ ').split(' ');
+    const key = /api_key: (\S+)/.exec(await cli(...args))?.[1] ?? '';
+    await request(s.t.url).get('/admin/users').set(bearer(key)).expect(200);
   });
 
   it('reports bad input as a message and exit code 1, without a stack trace', async () => {
