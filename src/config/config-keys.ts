@@ -10,6 +10,7 @@ type KeyPolicy = 'convert' | 'keep-own-keys' | 'keep-all';
 const KEEP_OWN_KEYS: string[][] = [
   ['rate_limits', 'plans'],
   ['openai', 'voice_map'],
+  ['openai', 'chat_models'],
 ];
 const KEEP_ALL: string[][] = [['engines', '*', '*', 'options']];
 

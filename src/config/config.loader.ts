@@ -4,7 +4,7 @@ import * as yaml from 'js-yaml';
 import { documentShapeErrors } from './config-document-shape.js';
 import { keysToCamel, keysToSnake, snakePathOf } from './config-keys.js';
 import { AppConfig, PlanConfig } from './config.schema.js';
-import { fallbackErrors, routeFallbackErrors } from './engine-fallback.js';
+import { chatModelErrors, fallbackErrors, routeFallbackErrors } from './engine-fallback.js';
 import { type AppliedOverride, applyEnvOverrides, type Environment } from './env-overrides.js';
 import { KNOWN_ENGINE_TYPES } from './known-engine-types.js';
 import { nestedMappingErrors } from './nested-mapping-errors.js';
@@ -151,7 +151,7 @@ function crossFieldErrors(config: AppConfig): string[] {
       else seen.set(entry.id, kind);
     });
   }
-  errors.push(...fallbackErrors(config.engines), ...routeFallbackErrors(config));
+  errors.push(...fallbackErrors(config.engines), ...routeFallbackErrors(config), ...chatModelErrors(config));
   if (!config.database.url && config.database.schema !== 'public') {
     // The embedded database serves every connection from one session and ignores per-connection search_path.
     errors.push('database.schema other than public needs database.url (the embedded database uses public)');

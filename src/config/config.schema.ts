@@ -245,6 +245,11 @@ export class OpenAiCompatConfig {
     'gpt-4o-transcribe',
     'gpt-4o-mini-transcribe',
   ];
+  /**
+   * Chat model name → the engines.chat id that answers it (then its `fallback:` chain), for
+   * names a client sends as `model` that no engine lists in its `models` option.
+   */
+  @IsStringMap() chatModels: Record<string, string> = {};
 }
 
 export class RetryConfig {
@@ -328,8 +333,9 @@ export class EngineEntryConfig {
   /** This engine's own resilience knobs (timeout, retry, breaker, bulkhead) over the global ones. */
   @IsOptional() @ValidateNested() @Type(() => ResilienceOverrides) resilience?: ResilienceOverrides;
   /**
-   * TTS only: engine ids that serve, in this order, when this engine cannot (breaker open,
-   * busy, unavailable or failing). Followed transitively; see config/engine-fallback.ts.
+   * TTS and chat: engine ids (of the same kind) that serve, in this order, when this engine
+   * cannot (breaker open, busy, unavailable or failing; a chat engine also when it did not
+   * understand). Followed transitively; see config/engine-fallback.ts.
    */
   @IsOptional() @IsArray() @IsString({ each: true }) fallback?: string[];
 }

@@ -54,7 +54,7 @@ describe('engine fallback chains', () => {
       errors.join('\n'),
     );
     assert.ok(
-      errors.includes('engines.stt.0.fallback is for TTS engines only (STT falls back by priority)'),
+      errors.includes('engines.stt.0.fallback is for TTS and chat engines only (STT falls back by priority)'),
       errors.join('\n'),
     );
   });

@@ -1,7 +1,7 @@
 import type { AppConfig, EngineEntryConfig, EnginesConfig } from './config.schema.js';
 
 /*
- * TTS fallback chains: an engine entry's `fallback: [ids]` names the engines that serve, in
+ * Fallback chains (TTS and chat): an engine entry's `fallback: [ids]` names the engines that serve, in
  * that order, when it cannot. Chains are followed transitively (a: [b], b: [c] → a, b, c),
  * each engine at most once, so the order is predictable from config.yaml alone. The TTS
  * route's `routers.core.tts.fallback` is a default chain tried after the engine's own.
@@ -35,45 +35,64 @@ export function fallbackChainOf(entries: readonly EngineEntryConfig[], id: strin
   return chain;
 }
 
+/** The engine kinds whose entries take a `fallback:` list (STT falls back by priority). */
+const KINDS_WITH_FALLBACK = ['tts', 'chat'] as const;
+
 /**
- * What is wrong with the `fallback:` lists: only engines.tts entries take one, every id
- * must be another TTS engine (not itself, not an STT or chat engine), listed once, and no
- * chain may lead back to where it started.
+ * What is wrong with the `fallback:` lists: only engines.tts and engines.chat entries take
+ * one, every id must be another engine of the same kind (not itself, not one of another
+ * kind), listed once, and no chain may lead back to where it started.
  */
 export function fallbackErrors(engines: EnginesConfig): string[] {
   const errors: string[] = [];
-  for (const kind of ['stt', 'chat'] as const) {
-    engines[kind].forEach((entry, index) => {
-      if (entry.fallback !== undefined) {
-        errors.push(
-          `engines.${kind}.${index}.fallback is for TTS engines only (${kind.toUpperCase()} falls back by priority)`,
-        );
-      }
-    });
-  }
-  const tts = new Map(engines.tts.map((entry) => [entry.id, entry]));
+  engines.stt.forEach((entry, index) => {
+    if (entry.fallback !== undefined) {
+      errors.push(
+        `engines.stt.${index}.fallback is for TTS and chat engines only (STT falls back by priority)`,
+      );
+    }
+  });
+  for (const kind of KINDS_WITH_FALLBACK) errors.push(...fallbackErrorsOf(engines, kind));
+  return errors;
+}
+
+function fallbackErrorsOf(engines: EnginesConfig, kind: (typeof KINDS_WITH_FALLBACK)[number]): string[] {
+  const errors: string[] = [];
+  const label = kind === 'tts' ? 'TTS' : 'chat';
+  const own = new Map(engines[kind].map((entry) => [entry.id, entry]));
   const otherKind = (id: string): string | undefined =>
-    (['stt', 'chat'] as const).find((kind) => engines[kind].some((entry) => entry.id === id));
-  engines.tts.forEach((entry, index) => {
-    const where = `engines.tts.${index}.fallback`;
+    (['tts', 'stt', 'chat'] as const).find(
+      (other) => other !== kind && engines[other].some((entry) => entry.id === id),
+    );
+  engines[kind].forEach((entry, index) => {
+    const where = `engines.${kind}.${index}.fallback`;
     const seen = new Set<string>();
     for (const id of entry.fallback ?? []) {
       if (id === entry.id) errors.push(`${where} names the engine itself ('${id}')`);
       else if (seen.has(id)) errors.push(`${where} lists '${id}' twice`);
-      else if (!tts.has(id)) {
-        const kind = otherKind(id);
+      else if (!own.has(id)) {
+        const other = otherKind(id);
         errors.push(
-          kind
-            ? `${where} names '${id}', an engines.${kind} engine; a fallback must be a TTS engine`
-            : `${where} names '${id}', which engines.tts does not define`,
+          other
+            ? `${where} names '${id}', an engines.${other} engine; a fallback must be a ${label} engine`
+            : `${where} names '${id}', which engines.${kind} does not define`,
         );
       }
       seen.add(id);
     }
   });
-  const cycle = findCycle(tts);
-  if (cycle) errors.push(`engines.tts fallback chains loop: ${cycle.join(' → ')}`);
+  const cycle = findCycle(own);
+  if (cycle) errors.push(`engines.${kind} fallback chains loop: ${cycle.join(' → ')}`);
   return errors;
+}
+
+/** What is wrong with `openai.chat_models`: every name must map to an engines.chat id. */
+export function chatModelErrors(config: AppConfig): string[] {
+  return Object.entries(config.openai.chatModels).flatMap(([name, id]) =>
+    config.engines.chat.some((entry) => entry.id === id)
+      ? []
+      : [`openai.chat_models.${name} names '${id}', which engines.chat does not define`],
+  );
 }
 
 /** What is wrong with `routers.core.tts.fallback`: every id must be a TTS engine, listed once. */

@@ -3,7 +3,12 @@ import type { Logger } from 'pino';
 import { abortedError, EngineError } from '../ports/engine-error.js';
 import type { EngineHealth } from '../ports/engine-health.js';
 import { EngineResilienceStats, type EngineResilienceStatsSnapshot } from './engine-resilience-stats.js';
-import { CircuitOpenError, EngineBusyError, ProbeAbortedError } from './resilience-errors.js';
+import {
+  CircuitOpenError,
+  DeliveredStreamError,
+  EngineBusyError,
+  ProbeAbortedError,
+} from './resilience-errors.js';
 import {
   buildEnginePolicy,
   type AttemptContext,
@@ -34,6 +39,7 @@ export class EngineCallGuard {
   private readonly policy: EnginePolicy;
   private readonly tracker: EngineResilienceStats;
   private readonly timeoutLabel: string;
+  private readonly timeoutMs: number;
   private probePending = false;
   private openedAt = 0;
 
@@ -44,6 +50,7 @@ export class EngineCallGuard {
   ) {
     this.tracker = new EngineResilienceStats(options.latencyWindow ?? 1000);
     this.timeoutLabel = `${settings.timeoutSeconds}s`;
+    this.timeoutMs = Math.round(settings.timeoutSeconds * 1000);
     const logger = options.logger;
     const callName = options.callName ?? 'call';
     this.policy = buildEnginePolicy(settings, {
@@ -83,7 +90,37 @@ export class EngineCallGuard {
   }
 
   /** Runs `work` (given the attempt's signal) under the policy. */
-  async run<T>(work: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
+  run<T>(work: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
+    return this.execute(
+      this.policy.executor,
+      (context, call) => this.attempt(work, signal, context, call),
+      signal,
+    );
+  }
+
+  /**
+   * Runs streamed work under the policy: bulkhead, breaker and retry as run(), but no bound
+   * on the whole attempt (a long reply may take minutes); instead `timeout_seconds` bounds
+   * every silence — from the start to the first delivery and between deliveries. `work`
+   * calls `delivered()` each time it hands output to the caller. Once it has, a failure is
+   * not retried (the caller would get the output twice); the breaker still counts it.
+   */
+  runStreaming<T>(
+    work: (signal: AbortSignal, delivered: () => void) => Promise<T>,
+    signal: AbortSignal,
+  ): Promise<T> {
+    return this.execute(
+      this.policy.streamExecutor,
+      (context, call) => this.streamAttempt(work, signal, context, call),
+      signal,
+    );
+  }
+
+  private async execute<T>(
+    executor: EnginePolicy['executor'],
+    attempt: (context: AttemptContext, call: { probe: boolean }) => Promise<T>,
+    signal: AbortSignal,
+  ): Promise<T> {
     this.tracker.call();
     if (signal.aborted) {
       this.tracker.abort();
@@ -91,10 +128,11 @@ export class EngineCallGuard {
     }
     const started = performance.now();
     const call = { probe: false };
-    const attempt = (context: AttemptContext): Promise<T> => this.attempt(work, signal, context, call);
     try {
-      const result = await raceAbort(this.policy.executor.execute(attempt, signal), signal, () =>
-        abortedError(this.engineId),
+      const result = await raceAbort(
+        executor.execute((context) => attempt(context, call), signal),
+        signal,
+        () => abortedError(this.engineId),
       );
       this.tracker.success(performance.now() - started);
       return result;
@@ -110,29 +148,84 @@ export class EngineCallGuard {
     context: AttemptContext,
     call: { probe: boolean },
   ): Promise<T> {
-    // Runs synchronously right after the breaker's onHalfOpen, so this call is the probe.
-    if (this.probePending) {
-      this.probePending = false;
-      call.probe = true;
-    }
-    if (callerSignal.aborted) throw this.callerAbort(call);
+    this.startAttempt(callerSignal, call);
     // cockatiel drops the caller's signal for calls that waited out a half-open probe, so
     // combine both rather than trusting context.signal alone.
     const attemptSignal = AbortSignal.any([context.signal, callerSignal]);
     try {
       return await work(attemptSignal);
     } catch (error) {
-      if (callerSignal.aborted) throw this.callerAbort(call);
-      if (context.signal.aborted) {
-        this.tracker.timeout();
-        throw new EngineError('transient', `timed out after ${this.timeoutLabel}`, this.engineId, {
-          cause: error,
-        });
-      }
-      if (error instanceof EngineError) throw error;
-      const message = error instanceof Error ? error.message : String(error);
-      throw new EngineError('failed', message, this.engineId, { cause: error });
+      throw this.attemptError(
+        error,
+        callerSignal,
+        context.signal,
+        call,
+        `timed out after ${this.timeoutLabel}`,
+      );
     }
+  }
+
+  /** One attempt of streamed work: the idle timer restarts at every delivery. */
+  private async streamAttempt<T>(
+    work: (signal: AbortSignal, delivered: () => void) => Promise<T>,
+    callerSignal: AbortSignal,
+    context: AttemptContext,
+    call: { probe: boolean },
+  ): Promise<T> {
+    this.startAttempt(callerSignal, call);
+    const idle = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => idle.abort(), this.timeoutMs);
+    };
+    let hasDelivered = false;
+    arm();
+    const attemptSignal = AbortSignal.any([context.signal, idle.signal, callerSignal]);
+    try {
+      return await work(attemptSignal, () => {
+        hasDelivered = true;
+        arm();
+      });
+    } catch (error) {
+      const failure = this.attemptError(
+        error,
+        callerSignal,
+        idle.signal,
+        call,
+        `sent nothing for ${this.timeoutLabel}`,
+      );
+      throw hasDelivered && failure instanceof EngineError ? new DeliveredStreamError(failure) : failure;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Runs synchronously right after the breaker's onHalfOpen, so the call is then the probe. */
+  private startAttempt(callerSignal: AbortSignal, call: { probe: boolean }): void {
+    if (this.probePending) {
+      this.probePending = false;
+      call.probe = true;
+    }
+    if (callerSignal.aborted) throw this.callerAbort(call);
+  }
+
+  /** What an attempt's failure becomes: the caller's abort, a transient timeout, or an EngineError. */
+  private attemptError(
+    error: unknown,
+    callerSignal: AbortSignal,
+    timeoutSignal: AbortSignal,
+    call: { probe: boolean },
+    timeoutMessage: string,
+  ): Error {
+    if (callerSignal.aborted) return this.callerAbort(call);
+    if (timeoutSignal.aborted) {
+      this.tracker.timeout();
+      return new EngineError('transient', timeoutMessage, this.engineId, { cause: error });
+    }
+    if (error instanceof EngineError) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    return new EngineError('failed', message, this.engineId, { cause: error });
   }
 
   private callerAbort(call: { probe: boolean }): Error {
@@ -141,7 +234,8 @@ export class EngineCallGuard {
   }
 
   /** Maps whatever the policy threw to an EngineError and records the outcome. */
-  private settle(error: unknown, signal: AbortSignal, latencyMs: number): EngineError {
+  private settle(thrown: unknown, signal: AbortSignal, latencyMs: number): EngineError {
+    const error = thrown instanceof DeliveredStreamError ? thrown.error : thrown;
     if (error instanceof BrokenCircuitError) {
       this.tracker.rejected('circuit_open');
       return new CircuitOpenError(this.engineId, Math.max(1, Math.ceil(this.openRemainingMs() / 1000)), {

@@ -47,3 +47,16 @@ export class ProbeAbortedError extends Error {
     this.name = 'ProbeAbortedError';
   }
 }
+
+/**
+ * Internal: a streamed call failed after it had delivered output to the caller. Thrown
+ * inside the policy only, so the retry policy (which handles EngineErrors) leaves it alone
+ * — a retry would repeat output the caller already has — while the breaker still counts
+ * the engine's fault. Unwrapped to `error` before it leaves EngineCallGuard.
+ */
+export class DeliveredStreamError extends Error {
+  constructor(readonly error: EngineError) {
+    super(error.message, { cause: error });
+    this.name = 'DeliveredStreamError';
+  }
+}

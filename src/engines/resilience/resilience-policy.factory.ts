@@ -18,7 +18,7 @@ import {
 import type { ResilienceConfig } from '../../config/config.schema.js';
 import { EngineError, isEngineFault } from '../ports/engine-error.js';
 import type { BreakerState } from './engine-resilience-stats.js';
-import { ProbeAbortedError } from './resilience-errors.js';
+import { DeliveredStreamError, ProbeAbortedError } from './resilience-errors.js';
 
 /** The `resilience:` section of config.yaml, camelCased (as ConfigService holds it). */
 export type ResilienceSettings = ResilienceConfig;
@@ -54,6 +54,11 @@ export interface EnginePolicyHooks {
 export interface EnginePolicy {
   /** wrap(bulkhead, breaker, retry, timeout). */
   executor: EngineExecutor;
+  /**
+   * wrap(bulkhead, breaker, retry) over the same bulkhead and breaker, for streamed work
+   * whose length the caller bounds itself (EngineCallGuard.runStreaming's idle timeout).
+   */
+  streamExecutor: EngineExecutor;
   breaker: CircuitBreakerPolicy;
   bulkhead: BulkheadPolicy;
   timeoutMs: number;
@@ -83,6 +88,7 @@ export function isRetryable(error: unknown, maxRetryAfterMs = DEFAULT_MAX_RETRY_
  */
 export function countsAsBreakerFailure(error: unknown): boolean {
   if (error instanceof ProbeAbortedError) return true;
+  if (error instanceof DeliveredStreamError) return isEngineFault(error.error);
   return error instanceof EngineError && isEngineFault(error);
 }
 
@@ -217,5 +223,14 @@ export function buildEnginePolicy(config: ResilienceSettings, hooks: EnginePolic
   }
 
   const executor: EngineExecutor = wrap(bulkheadPolicy, breakerPolicy, retryPolicy, timeoutPolicy);
-  return { executor, breaker: breakerPolicy, bulkhead: bulkheadPolicy, timeoutMs, halfOpenAfterMs };
+  // Same policy instances, so streamed and whole calls share one concurrency limit and one breaker.
+  const streamExecutor: EngineExecutor = wrap(bulkheadPolicy, breakerPolicy, retryPolicy);
+  return {
+    executor,
+    streamExecutor,
+    breaker: breakerPolicy,
+    bulkhead: bulkheadPolicy,
+    timeoutMs,
+    halfOpenAfterMs,
+  };
 }
