@@ -134,7 +134,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
 }
 
 /** OpenAI's error shape (every /v1/ answer, and the error event of a streamed chat answer). */
-export function openAiErrorBody(error: { status: number; code: ErrorCode; message: string; details?: unknown }): {
+export function openAiErrorBody(error: {
+  status: number;
+  code: ErrorCode;
+  message: string;
+  details?: unknown;
+}): {
   error: { message: string; type: string; param: string | null; code: string };
 } {
   return {

@@ -53,17 +53,49 @@ describe('parseChatMessages', () => {
       [audio('QUJD='), 'messages[0].content[0].input_audio.data', 'VALIDATION_FAILED'],
       [audio('QUJD', 'ogg'), 'messages[0].content[0].input_audio.format', 'VALIDATION_FAILED'],
       [user('x'.repeat(21)), 'messages[0].content', 'TEXT_TOO_LONG'],
-      [user([{ type: 'text', text: 'x'.repeat(11) }, { type: 'text', text: 'y'.repeat(10) }]), 'messages[0].content', 'TEXT_TOO_LONG'],
-      [user([{ type: 'image_url', image_url: { url: 'x' } }]), 'messages[0].content[0].type', 'VALIDATION_FAILED'],
+      [
+        user([
+          { type: 'text', text: 'x'.repeat(11) },
+          { type: 'text', text: 'y'.repeat(10) },
+        ]),
+        'messages[0].content',
+        'TEXT_TOO_LONG',
+      ],
+      [
+        user([{ type: 'image_url', image_url: { url: 'x' } }]),
+        'messages[0].content[0].type',
+        'VALIDATION_FAILED',
+      ],
       [user([]), 'messages[0].content', 'VALIDATION_FAILED'],
       [user(null), 'messages[0].content', 'VALIDATION_FAILED'],
       [[{ role: 'tool', content: 'x', tool_call_id: 'a' }], 'messages[0].tool_call_id', 'VALIDATION_FAILED'],
       [[{ role: 'tool', content: 'x' }], 'messages[0].role', 'VALIDATION_FAILED'],
       [[{ role: 'robot', content: 'x' }], 'messages[0].role', 'VALIDATION_FAILED'],
       [[{ role: 'constructor', content: 'x' }], 'messages[0].role', 'VALIDATION_FAILED'],
-      [[{ role: 'assistant', content: null, tool_calls: [{ id: 'a' }] }, ...user('x')], 'messages[0].tool_calls', 'VALIDATION_FAILED'],
-      [[{ role: 'system', content: [{ type: 'input_audio', input_audio: { data: 'QUJD', format: 'wav' } }] }, ...user('x')], 'messages[0].content[0].type', 'VALIDATION_FAILED'],
-      [[{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }], 'messages[1].role', 'VALIDATION_FAILED'],
+      [
+        [{ role: 'assistant', content: null, tool_calls: [{ id: 'a' }] }, ...user('x')],
+        'messages[0].tool_calls',
+        'VALIDATION_FAILED',
+      ],
+      [
+        [
+          {
+            role: 'system',
+            content: [{ type: 'input_audio', input_audio: { data: 'QUJD', format: 'wav' } }],
+          },
+          ...user('x'),
+        ],
+        'messages[0].content[0].type',
+        'VALIDATION_FAILED',
+      ],
+      [
+        [
+          { role: 'user', content: 'hi' },
+          { role: 'assistant', content: 'hello' },
+        ],
+        'messages[1].role',
+        'VALIDATION_FAILED',
+      ],
       [['hello'], 'messages[0]', 'VALIDATION_FAILED'],
     ];
     for (const [messages, field, code] of cases) {

@@ -32,7 +32,16 @@ const ROLES: Readonly<Record<string, ChatTurn['role']>> = {
 };
 
 /** Keys a message may carry (what an SDK echoes back from a previous answer included). */
-const MESSAGE_KEYS = new Set(['role', 'content', 'name', 'refusal', 'annotations', 'audio', 'tool_calls', 'function_call']);
+const MESSAGE_KEYS = new Set([
+  'role',
+  'content',
+  'name',
+  'refusal',
+  'annotations',
+  'audio',
+  'tool_calls',
+  'function_call',
+]);
 /** Standard base64 as OpenAI's SDKs send it; no URL-safe alphabet, no data: URL. */
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -66,14 +75,19 @@ export function parseChatMessages(raw: readonly unknown[], limits: ChatMessageLi
 function parseMessage(raw: unknown, field: string, limits: ChatMessageLimits): ChatMessage {
   if (!isRecord(raw)) throw invalid(field, 'must be an object');
   const unknownKey = Object.keys(raw).find((key) => !MESSAGE_KEYS.has(key));
-  if (unknownKey !== undefined) throw invalid(`${field}.${unknownKey.slice(0, 64)}`, 'is not a message field');
+  if (unknownKey !== undefined)
+    throw invalid(`${field}.${unknownKey.slice(0, 64)}`, 'is not a message field');
   const roleName = raw.role;
   if (roleName === 'tool' || roleName === 'function') {
-    throw invalid(`${field}.role`, `${roleName} messages are not supported here: no chat engine calls functions`);
+    throw invalid(
+      `${field}.role`,
+      `${roleName} messages are not supported here: no chat engine calls functions`,
+    );
   }
   const role = typeof roleName === 'string' && Object.hasOwn(ROLES, roleName) ? ROLES[roleName] : undefined;
   if (!role) throw invalid(`${field}.role`, 'must be one of system, developer, user, assistant');
-  if (raw.name !== undefined && typeof raw.name !== 'string') throw invalid(`${field}.name`, 'must be a string');
+  if (raw.name !== undefined && typeof raw.name !== 'string')
+    throw invalid(`${field}.name`, 'must be a string');
   if (!isEmpty(raw.tool_calls) || !isEmpty(raw.function_call)) {
     throw invalid(`${field}.tool_calls`, 'tool calls are not supported here');
   }

