@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
+import { dirname } from 'node:path';
 import type { OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { resilienceFor, type AppConfig, type EngineEntryConfig, type ResilienceConfig } from '../config/config.schema.js';
+import {
+  resilienceFor,
+  type AppConfig,
+  type EngineEntryConfig,
+  type ResilienceConfig,
+} from '../config/config.schema.js';
 import type { ConfigService } from '../config/config.service.js';
 import type { GatewayRuntimeInfo } from '../gateway-runtime-info.js';
 import type { EngineFactory } from './ports/engine-factory.js';
@@ -220,7 +226,10 @@ export abstract class EngineRegistry<TEngine extends ManagedEngine>
       const logger = this.logger.child({ engine: entry.id });
       // Every engine runs behind its own policy (timeout, retry, breaker, bulkhead); callers cannot tell.
       built.engine = this.spec.wrap(
-        factory.create({ id: entry.id, options: entry.options }, { logger, folders: this.runtime.folders }),
+        factory.create(
+          { id: entry.id, options: entry.options },
+          { logger, folders: this.runtime.folders, configDir: dirname(this.config.configPath) },
+        ),
         resilienceFor(resilience, entry.resilience),
         logger,
       );

@@ -12,6 +12,8 @@ export interface EngineContext {
   logger: Logger;
   /** Absolute folders the gateway manages, for adapters that read voices or references. */
   folders: { referenceAudio: string; voices: string; outputs: string };
+  /** config.yaml's folder: relative paths in options resolve against it (absent: the working directory). */
+  configDir?: string;
 }
 
 /** Thrown by a factory when `options:` are wrong; the message names the option. */
