@@ -1,0 +1,340 @@
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import OpenAI from 'openai';
+import { probeAudio } from '../src/audio/testing/probe.js';
+import {
+  bearer,
+  createUserWithKey,
+  type SecuredGateway,
+  startSecuredGateway,
+  type TestUser,
+  UNTHROTTLED_PLAN,
+} from './support/accounts.js';
+import { ESPEAK_TEST_CONFIG } from './support/espeak-config.js';
+import { POCKETSPHINX_TEST_CONFIG } from './support/speech-fixtures.js';
+import { deepMerge, startTestGateway, type TestGateway, waitForVoices } from './support/test-gateway.js';
+
+/** The intents the gateway ships (greeting, time, date, help, lights). */
+const INTENTS_FILE = fileURLToPath(new URL('../../config/intents.yaml', import.meta.url));
+const INTENTS_ENGINE = { id: 'intents', type: 'intents', options: { intents_file: INTENTS_FILE } };
+const GREETING = 'Hello! How can I help you?';
+const TIME_REPLY = /^It is .+\.$/;
+
+/** An OpenAI SDK error's status, code and param, for one assertion. */
+function apiError(error: unknown): { status: number | undefined; code: unknown; param: unknown } {
+  assert.ok(error instanceof OpenAI.APIError, String(error));
+  return { status: error.status, code: error.code, param: error.param };
+}
+
+async function refusal(work: Promise<unknown>): Promise<ReturnType<typeof apiError>> {
+  try {
+    await work;
+  } catch (error) {
+    return apiError(error);
+  }
+  assert.fail('the request was accepted');
+}
+
+describe('POST /v1/chat/completions with the official openai SDK', () => {
+  let s: SecuredGateway;
+  let user: TestUser;
+  let client: OpenAI;
+  before(async () => {
+    s = await startSecuredGateway({
+      config: deepMerge(deepMerge(ESPEAK_TEST_CONFIG, POCKETSPHINX_TEST_CONFIG), {
+        engines: { chat: [INTENTS_ENGINE] },
+        rate_limits: {
+          plans: {
+            free: UNTHROTTLED_PLAN,
+            pro: { ...UNTHROTTLED_PLAN, conversation_allowed: false },
+          },
+        },
+      }),
+    });
+    await waitForVoices(s.t.url, 'language=en-us', 1, bearer(s.adminKey));
+    user = await createUserWithKey(s.t.url, s.adminKey, { email: 'chat@example.com' });
+    client = new OpenAI({ baseURL: `${s.t.url}/v1`, apiKey: user.key, maxRetries: 0 });
+  });
+  after(() => s?.t.close());
+
+  it('answers a greeting with the intents engine in OpenAI’s chat.completion shape', async () => {
+    const { data, response } = await client.chat.completions
+      .create({ model: 'intents', messages: [{ role: 'user', content: 'Hello there!' }] })
+      .withResponse();
+    assert.equal(response.headers.get('x-engine'), 'intents');
+    assert.equal(data.object, 'chat.completion');
+    assert.match(data.id, /^chatcmpl-[0-9a-f]{24}$/);
+    assert.equal(data.model, 'intents');
+    assert.ok(Math.abs(data.created - Date.now() / 1000) < 60);
+    assert.equal(data.choices.length, 1);
+    const [choice] = data.choices;
+    assert.equal(choice?.finish_reason, 'stop');
+    assert.deepEqual(
+      { role: choice?.message.role, content: choice?.message.content },
+      {
+        role: 'assistant',
+        content: GREETING,
+      },
+    );
+    // The intents engine counts no tokens: estimated at one per four characters.
+    assert.deepEqual(data.usage, {
+      prompt_tokens: Math.ceil('Hello there!'.length / 4),
+      completion_tokens: Math.ceil(GREETING.length / 4),
+      total_tokens: Math.ceil('Hello there!'.length / 4) + Math.ceil(GREETING.length / 4),
+    });
+  });
+
+  it('accepts the history, developer messages and harmless sampling options', async () => {
+    const { data, response } = await client.chat.completions
+      .create({
+        model: 'intents',
+        messages: [
+          { role: 'developer', content: 'Answer briefly.' },
+          { role: 'user', content: 'hi' },
+          { role: 'assistant', content: GREETING },
+          { role: 'user', content: [{ type: 'text', text: 'what time is it' }] },
+        ],
+        temperature: 0.2,
+        top_p: 0.9,
+        max_completion_tokens: 50,
+        n: 1,
+        user: 'someone',
+      })
+      .withResponse();
+    assert.match(data.choices[0]?.message.content ?? '', TIME_REPLY);
+    assert.equal(response.headers.get('x-ignored-params'), 'top_p');
+  });
+
+  it('streams chunks whose deltas join into the reply, then usage and [DONE]', async () => {
+    const stream = await client.chat.completions.create({
+      model: 'intents',
+      messages: [{ role: 'user', content: 'hello' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    const chunks: OpenAI.ChatCompletionChunk[] = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    assert.ok(chunks.every((c) => c.object === 'chat.completion.chunk' && c.id === chunks[0]?.id));
+    assert.equal(chunks[0]?.choices[0]?.delta.role, 'assistant');
+    const text = chunks.map((c) => c.choices[0]?.delta.content ?? '').join('');
+    assert.equal(text, GREETING);
+    const finishes = chunks.map((c) => c.choices[0]?.finish_reason).filter(Boolean);
+    assert.deepEqual(finishes, ['stop']);
+    assert.deepEqual(chunks.at(-1)?.choices, []);
+    assert.equal(chunks.at(-1)?.usage?.completion_tokens, Math.ceil(GREETING.length / 4));
+
+    const raw = await fetch(`${s.t.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { ...bearer(user.key), 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        model: 'intents',
+        messages: [{ role: 'user', content: 'hello' }],
+        stream: true,
+      }),
+    });
+    assert.equal(raw.headers.get('content-type'), 'text/event-stream');
+    assert.equal(raw.headers.get('x-engine'), 'intents');
+    const body = await raw.text();
+    assert.ok(body.endsWith('data: [DONE]\n\n'), body.slice(-80));
+    assert.ok(!body.includes('"usage"'), 'no usage without stream_options.include_usage');
+  });
+
+  it('speaks the reply when modalities include audio', async () => {
+    const completion = await client.chat.completions.create({
+      model: 'intents',
+      messages: [{ role: 'user', content: 'hello' }],
+      modalities: ['text', 'audio'],
+      audio: { voice: 'alloy', format: 'wav' },
+    });
+    const message = completion.choices[0]?.message;
+    assert.equal(message?.content, GREETING);
+    assert.ok(message?.audio);
+    assert.equal(message.audio.transcript, GREETING);
+    assert.match(message.audio.id, /^audio_/);
+    assert.ok(message.audio.expires_at > completion.created);
+    const wav = Buffer.from(message.audio.data, 'base64');
+    assert.equal(wav.subarray(0, 4).toString('latin1'), 'RIFF');
+    assert.equal(wav.subarray(8, 12).toString('latin1'), 'WAVE');
+    const probed = await probeAudio(wav);
+    assert.equal(probed.codec, 'pcm_s16le');
+    assert.ok(probed.decodedSeconds > 0.5, `${probed.decodedSeconds} s`);
+  });
+
+  it('transcribes input_audio with the intents grammar and answers the spoken question', async () => {
+    const speech = await client.audio.speech.create({
+      model: 'tts-1',
+      voice: 'alloy',
+      input: 'what time is it',
+      response_format: 'wav',
+    });
+    const data = Buffer.from(await speech.arrayBuffer()).toString('base64');
+    const { data: completion, response } = await client.chat.completions
+      .create({
+        model: 'intents',
+        messages: [
+          { role: 'user', content: [{ type: 'input_audio', input_audio: { data, format: 'wav' } }] },
+        ],
+      })
+      .withResponse();
+    assert.equal(response.headers.get('x-engine'), 'intents');
+    assert.match(completion.choices[0]?.message.content ?? '', TIME_REPLY);
+  });
+
+  it('answers errors in OpenAI’s shape, naming the param', async () => {
+    const hello = [{ role: 'user' as const, content: 'hello' }];
+    assert.deepEqual(await refusal(client.chat.completions.create({ model: 'gpt-nope', messages: hello })), {
+      status: 404,
+      code: 'model_not_found',
+      param: 'model',
+    });
+    assert.deepEqual(
+      await refusal(client.chat.completions.create({ model: 'intents', messages: hello, n: 2 })),
+      {
+        status: 400,
+        code: 'validation_failed',
+        param: 'n',
+      },
+    );
+    assert.deepEqual(await refusal(client.chat.completions.create({ model: 'intents', messages: [] })), {
+      status: 400,
+      code: 'validation_failed',
+      param: 'messages',
+    });
+    const tools = [{ type: 'function' as const, function: { name: 'lights' } }];
+    assert.deepEqual(
+      await refusal(client.chat.completions.create({ model: 'intents', messages: hello, tools })),
+      { status: 400, code: 'validation_failed', param: 'tools' },
+    );
+    assert.deepEqual(
+      await refusal(
+        client.chat.completions.create({
+          model: 'intents',
+          messages: [
+            {
+              role: 'user',
+              content: [{ type: 'input_audio', input_audio: { data: 'no base64!', format: 'wav' } }],
+            },
+          ],
+        }),
+      ),
+      { status: 400, code: 'validation_failed', param: 'messages[0].content[0].input_audio.data' },
+    );
+    assert.deepEqual(
+      await refusal(
+        client.chat.completions.create({
+          model: 'intents',
+          messages: [
+            {
+              role: 'user',
+              content: [
+                {
+                  type: 'input_audio',
+                  input_audio: { data: Buffer.from('not audio at all').toString('base64'), format: 'wav' },
+                },
+              ],
+            },
+          ],
+        }),
+      ),
+      { status: 415, code: 'unsupported_media_type', param: 'messages[0].content[0].input_audio.data' },
+    );
+    assert.deepEqual(
+      await refusal(
+        client.chat.completions.create({ model: 'intents', messages: hello, modalities: ['text', 'audio'] }),
+      ),
+      { status: 400, code: 'validation_failed', param: 'audio' },
+    );
+    assert.deepEqual(
+      await refusal(
+        client.chat.completions.create({
+          model: 'intents',
+          messages: [{ role: 'user', content: 'x'.repeat(2001) }],
+        }),
+      ),
+      { status: 400, code: 'text_too_long', param: 'messages[0].content' },
+    );
+  });
+
+  it('lists every chat engine among the models', async () => {
+    const models = await client.models.list();
+    assert.ok(models.data.some((m) => m.id === 'intents'));
+  });
+
+  it('refuses a plan without conversation and a key without the conversation scope', async () => {
+    const pro = await createUserWithKey(s.t.url, s.adminKey, { email: 'pro@example.com', plan: 'pro' });
+    const ttsOnly = await createUserWithKey(s.t.url, s.adminKey, {
+      email: 'tts@example.com',
+      scopes: ['tts'],
+    });
+    for (const [key, code] of [
+      [pro.key, 'plan_feature_disabled'],
+      [ttsOnly.key, 'insufficient_scope'],
+    ] as const) {
+      const other = new OpenAI({ baseURL: `${s.t.url}/v1`, apiKey: key, maxRetries: 0 });
+      const refused = await refusal(
+        other.chat.completions.create({ model: 'intents', messages: [{ role: 'user', content: 'hello' }] }),
+      );
+      assert.deepEqual([refused.status, refused.code], [403, code]);
+    }
+  });
+});
+
+/** A second gateway whose chat engine is the first gateway, reached through its /v1 chat surface. */
+describe('an OpenAI chat engine pointing at another speech-gateway', () => {
+  let upstream: SecuredGateway;
+  let gateway: TestGateway;
+  before(async () => {
+    upstream = await startSecuredGateway({
+      config: {
+        // The intents engine runs in-process, as a library.
+        features: { library_integration: true },
+        engines: { chat: [INTENTS_ENGINE] },
+        rate_limits: { plans: { free: UNTHROTTLED_PLAN } },
+      },
+    });
+    const peerUser = await createUserWithKey(upstream.t.url, upstream.adminKey, {
+      email: 'peer@example.com',
+    });
+    gateway = await startTestGateway({
+      config: {
+        engines: {
+          chat: [
+            {
+              id: 'peer',
+              type: 'openai',
+              options: { base_url: `${upstream.t.url}/v1`, api_key: peerUser.key, model: 'intents' },
+            },
+          ],
+        },
+      },
+    });
+  });
+  after(async () => {
+    await gateway?.close();
+    await upstream?.t.close();
+  });
+
+  it('holds a conversation through the upstream gateway', async () => {
+    const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'keyless-dev', maxRetries: 0 });
+    const first = await client.chat.completions
+      .create({ model: 'peer', messages: [{ role: 'user', content: 'hello' }] })
+      .withResponse();
+    assert.equal(first.response.headers.get('x-engine'), 'peer');
+    const greeting = first.data.choices[0]?.message.content ?? '';
+    assert.equal(greeting, GREETING);
+    // A model the peer engine serves names it too; the history goes upstream with the new turn.
+    const second = await client.chat.completions.create({
+      model: 'intents',
+      messages: [
+        { role: 'user', content: 'hello' },
+        { role: 'assistant', content: greeting },
+        { role: 'user', content: 'what time is it' },
+      ],
+      stream: true,
+    });
+    let text = '';
+    for await (const chunk of second) text += chunk.choices[0]?.delta.content ?? '';
+    assert.match(text, TIME_REPLY);
+  });
+});
