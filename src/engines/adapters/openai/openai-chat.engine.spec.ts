@@ -1,145 +1,69 @@
 import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { type FakeOpenAiChat, startFakeOpenAiChat } from '../../../../test/support/fake-openai-chat.js';
 import { rejectsWithKind, throwsNamingOption } from '../../testing/engine-assertions.js';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { afterEach, describe, it } from 'node:test';
 import { CHAT_ENGINE_FACTORIES } from '../../chat-engine-factories.js';
-import type { ChatTurn } from '../../ports/chat-engine.js';
+import type { ChatReply, ChatTurn } from '../../ports/chat-engine.js';
 import { EngineError } from '../../ports/engine-error.js';
 import { RemoteEngineError } from '../remote/remote-engine-error.js';
-import {
-  everythingAnErrorShows,
-  playTransportFault,
-  sendJson,
-  useLocalHttpServer,
-  type TransportFault,
-} from '../remote/testing/local-http-server.js';
+import { everythingAnErrorShows } from '../remote/testing/local-http-server.js';
 import { parseOpenAiChatOptions } from './openai-chat-options.js';
 import { OpenAiChatEngine } from './openai-chat.engine.js';
 import { openAiChatEngineFactory } from './openai-chat.factory.js';
 
-const KEY = 'sk-chat-test-Zz9Yy8Xx7';
 const never = new AbortController().signal;
-const MODELS = new Set(['gpt-4o-mini', 'llama-3.1-8b']);
-const ROLES = ['system', 'developer', 'user', 'assistant', 'tool'];
 const history: ChatTurn[] = [{ role: 'user', content: 'Say hello.' }];
+const ECHO = 'You said "Say hello." in 1 turn(s).';
 
-/*
- * A local stand-in for OpenAI's documented POST /v1/chat/completions (model and a
- * non-empty messages list of {role, content} required; temperature 0–2; max_tokens a
- * positive integer; a chat.completion object with choices[].message and finish_reason)
- * and GET /v1/models. The reply quotes the last user turn and counts the turns, so a test
- * sees what arrived.
- */
-type Fault = TransportFault | 'http500' | 'http429' | 'malformed_json' | 'content_filter' | 'no_content';
-let fault: Fault | undefined;
-let lastBody: Record<string, unknown> | undefined;
-
-function openAiError(
-  res: ServerResponse,
-  status: number,
-  message: string,
-  param: string | null,
-  code: string | null,
-) {
-  sendJson(res, status, { error: { message, type: 'invalid_request_error', param, code } });
-}
-
-function complete(res: ServerResponse, json: Record<string, unknown>): void {
-  const messages = json.messages;
-  if (typeof json.model !== 'string')
-    return openAiError(res, 400, "Missing required parameter: 'model'.", 'model', null);
-  if (!MODELS.has(json.model)) {
-    return openAiError(res, 404, `The model '${json.model}' does not exist.`, 'model', 'model_not_found');
-  }
-  if (!Array.isArray(messages) || messages.length === 0) {
-    return openAiError(res, 400, "'messages' must be a non-empty array.", 'messages', null);
-  }
-  for (const message of messages as Array<Record<string, unknown>>) {
-    if (!ROLES.includes(message.role as string) || typeof message.content !== 'string') {
-      return openAiError(res, 400, 'Invalid message in messages.', 'messages', null);
-    }
-  }
-  const temperature = json.temperature ?? 1;
-  if (typeof temperature !== 'number' || temperature < 0 || temperature > 2) {
-    return openAiError(res, 400, 'temperature must be between 0 and 2.', 'temperature', null);
-  }
-  const lastUser = [...(messages as ChatTurn[])].reverse().find((message) => message.role === 'user');
-  const content =
-    fault === 'no_content' ? null : `You said "${lastUser?.content ?? ''}" in ${messages.length} turn(s).`;
-  const timer = setTimeout(
-    () =>
-      sendJson(res, 200, {
-        id: 'chatcmpl-local',
-        object: 'chat.completion',
-        created: Math.floor(Date.now() / 1000),
-        model: json.model,
-        choices: [
-          {
-            index: 0,
-            message: { role: 'assistant', content: fault === 'content_filter' ? null : content },
-            finish_reason: fault === 'content_filter' ? 'content_filter' : 'stop',
-          },
-        ],
-        usage: { prompt_tokens: 10, completion_tokens: 8, total_tokens: 18 },
-      }),
-    20,
-  );
-  res.on('close', () => clearTimeout(timer));
-}
-
-function handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
-  if (fault === 'hang' || fault === 'reset' || fault === 'slow_stream')
-    return playTransportFault(fault, req, res);
-  if (req.headers.authorization !== `Bearer ${KEY}`) {
-    return openAiError(
-      res,
-      401,
-      `Incorrect API key provided: ${req.headers.authorization ?? ''}.`,
-      null,
-      'invalid_api_key',
-    );
-  }
-  if (req.method === 'GET' && req.url === '/v1/models') {
-    return sendJson(res, 200, { object: 'list', data: [...MODELS].map((id) => ({ id, object: 'model' })) });
-  }
-  if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
-    return openAiError(res, 404, `Unknown route ${req.method} ${req.url}`, null, null);
-  }
-  switch (fault) {
-    case 'http500':
-      return openAiError(res, 500, 'The server had an error.', null, null);
-    case 'http429':
-      return sendJson(res, 429, { error: { message: 'Rate limit reached.' } }, { 'Retry-After': '5' });
-    case 'malformed_json':
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      return void res.end('{"choices": [');
-    case 'content_filter':
-    case 'no_content':
-    case undefined:
-      break;
-  }
-  lastBody = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
-  complete(res, lastBody);
-}
-
-const server = useLocalHttpServer(handle);
+/* The server is test/support/fake-openai-chat.ts: OpenAI's documented contract, streaming included. */
+let server: FakeOpenAiChat;
+before(async () => {
+  server = await startFakeOpenAiChat();
+});
+after(() => server.close());
 
 function makeEngine(extra: Record<string, unknown> = {}): OpenAiChatEngine {
   return new OpenAiChatEngine(
     'chat-test',
-    parseOpenAiChatOptions({ base_url: `${server.url}/v1`, api_key: KEY, ...extra }),
+    parseOpenAiChatOptions({ base_url: server.baseUrl, api_key: server.key, ...extra }),
   );
+}
+
+/** Drains a stream: its deltas and the reply it returns. */
+async function drain(
+  stream: AsyncGenerator<string, ChatReply, void>,
+): Promise<{ deltas: string[]; reply: ChatReply }> {
+  const deltas: string[] = [];
+  for (;;) {
+    const next = await stream.next();
+    if (next.done) return { deltas, reply: next.value };
+    deltas.push(next.value);
+  }
+}
+
+/** Resolves once `condition` holds, polling; fails after `ms`. */
+async function eventually(condition: () => boolean, ms = 2000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 void describe('OpenAiChatEngine against a local chat completions server', () => {
   afterEach(() => {
-    fault = undefined;
+    server.fault = undefined;
+    server.deltaIntervalMs = 5;
   });
 
   void it('sends the model, the history with the system prompt first, and the sampling options', async () => {
     const engine = makeEngine({ system_prompt: 'Be brief.', temperature: 0.3, max_tokens: 64 });
-    assert.equal((await engine.reply({ history }, never)).text, 'You said "Say hello." in 2 turn(s).');
-    assert.deepEqual(lastBody, {
+    const reply = await engine.reply({ history }, never);
+    assert.deepEqual(reply, {
+      text: 'You said "Say hello." in 2 turn(s).',
+      usage: { promptTokens: 4, completionTokens: 7 },
+    });
+    assert.deepEqual(server.requests.at(-1), {
       model: 'gpt-4o-mini',
       messages: [
         { role: 'system', content: 'Be brief.' },
@@ -155,7 +79,10 @@ void describe('OpenAiChatEngine against a local chat completions server', () => 
   void it('keeps a history that has its own system turn as it is', async () => {
     const engine = makeEngine({ system_prompt: 'Be brief.' });
     await engine.reply({ history: [{ role: 'system', content: 'Be verbose.' }, ...history] }, never);
-    assert.deepEqual(lastBody?.messages, [{ role: 'system', content: 'Be verbose.' }, ...history]);
+    assert.deepEqual(server.requests.at(-1)?.messages, [
+      { role: 'system', content: 'Be verbose.' },
+      ...history,
+    ]);
   });
 
   void it('rejects an empty conversation and an aborted signal', async () => {
@@ -164,7 +91,7 @@ void describe('OpenAiChatEngine against a local chat completions server', () => 
   });
 
   void it('stops promptly when aborted while the server hangs', async () => {
-    fault = 'hang';
+    server.fault = 'hang';
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
     const started = performance.now();
@@ -174,7 +101,7 @@ void describe('OpenAiChatEngine against a local chat completions server', () => 
 
   void it('times out a hanging server and a trickling answer as transient', async () => {
     for (const kind of ['hang', 'slow_stream'] as const) {
-      fault = kind;
+      server.fault = kind;
       const error = await rejectsWithKind(
         makeEngine({ timeout_seconds: 0.3 }).reply({ history }, never),
         'transient',
@@ -184,22 +111,22 @@ void describe('OpenAiChatEngine against a local chat completions server', () => 
   });
 
   void it('maps a reset, 500 and 429 (with Retry-After) to transient', async () => {
-    fault = 'reset';
+    server.fault = 'reset';
     await rejectsWithKind(makeEngine().reply({ history }, never), 'transient');
-    fault = 'http500';
+    server.fault = 'http500';
     await rejectsWithKind(makeEngine().reply({ history }, never), 'transient');
-    fault = 'http429';
+    server.fault = 'http429';
     const error = await rejectsWithKind(makeEngine().reply({ history }, never), 'transient');
     assert.ok(error instanceof RemoteEngineError);
     assert.equal(error.retryAfterSeconds, 5);
   });
 
   void it('maps a malformed body and a missing content to failed, a content filter to invalid_input', async () => {
-    fault = 'malformed_json';
+    server.fault = 'malformed';
     await rejectsWithKind(makeEngine().reply({ history }, never), 'failed');
-    fault = 'no_content';
+    server.fault = 'no_content';
     await rejectsWithKind(makeEngine().reply({ history }, never), 'failed');
-    fault = 'content_filter';
+    server.fault = 'content_filter';
     await rejectsWithKind(makeEngine().reply({ history }, never), 'invalid_input');
   });
 
@@ -219,6 +146,84 @@ void describe('OpenAiChatEngine against a local chat completions server', () => 
     await engine.dispose();
     await engine.dispose();
     await assert.rejects(engine.reply({ history }, never), EngineError);
+  });
+});
+
+void describe('OpenAiChatEngine streaming (server-sent events)', () => {
+  afterEach(() => {
+    server.fault = undefined;
+    server.deltaIntervalMs = 5;
+  });
+
+  void it('asks for a stream with usage and yields each delta, returning the whole reply and its tokens', async () => {
+    const { deltas, reply } = await drain(makeEngine().stream({ history }, never));
+    assert.deepEqual(deltas, ['You', ' said', ' "Say', ' hello."', ' in', ' 1', ' turn(s).']);
+    assert.deepEqual(reply, { text: ECHO, usage: { promptTokens: 2, completionTokens: 7 } });
+    const sent = server.requests.at(-1);
+    assert.equal(sent?.stream, true);
+    assert.deepEqual(sent?.stream_options, { include_usage: true });
+  });
+
+  void it("lets the request's temperature and max_tokens override the entry's", async () => {
+    const engine = makeEngine({ temperature: 0.3, max_tokens: 64 });
+    await drain(engine.stream({ history, temperature: 1.5, maxTokens: 7 }, never));
+    assert.equal(server.requests.at(-1)?.temperature, 1.5);
+    assert.equal(server.requests.at(-1)?.max_tokens, 7);
+    await engine.reply({ history, temperature: 0 }, never);
+    assert.equal(server.requests.at(-1)?.temperature, 0);
+    assert.equal(server.requests.at(-1)?.max_tokens, 64);
+  });
+
+  void it('closes the connection when aborted mid-stream', async () => {
+    server.deltaIntervalMs = 100;
+    const controller = new AbortController();
+    const stream = makeEngine().stream({ history }, controller.signal);
+    const cutBefore = server.cutOff;
+    assert.deepEqual(await stream.next(), { done: false, value: 'You' });
+    controller.abort();
+    await rejectsWithKind(stream.next(), 'aborted');
+    await eventually(() => server.cutOff === cutBefore + 1);
+  });
+
+  void it('closes the connection when the consumer stops reading', async () => {
+    server.deltaIntervalMs = 100;
+    const stream = makeEngine().stream({ history }, never);
+    const cutBefore = server.cutOff;
+    await stream.next();
+    await stream.return({ text: '' });
+    await eventually(() => server.cutOff === cutBefore + 1);
+  });
+
+  void it('fails a malformed event, a cut connection and a stream without an end', async () => {
+    server.fault = 'malformed';
+    const malformed = await rejectsWithKind(drain(makeEngine().stream({ history }, never)), 'failed');
+    assert.match(malformed.message, /not JSON/);
+    server.fault = 'cut_stream';
+    await rejectsWithKind(drain(makeEngine().stream({ history }, never)), 'transient');
+    server.fault = 'stall_stream';
+    const stalled = await rejectsWithKind(
+      drain(makeEngine({ timeout_seconds: 0.3 }).stream({ history }, never)),
+      'transient',
+    );
+    assert.match(stalled.message, /timed out/);
+  });
+
+  void it('maps HTTP errors before the stream like reply() does', async () => {
+    server.fault = 'http429';
+    const error = await rejectsWithKind(drain(makeEngine().stream({ history }, never)), 'transient');
+    assert.ok(error instanceof RemoteEngineError);
+    assert.equal(error.retryAfterSeconds, 5);
+    server.fault = undefined;
+    await rejectsWithKind(drain(makeEngine({ model: 'nope' }).stream({ history }, never)), 'unavailable');
+    server.fault = 'content_filter';
+    await rejectsWithKind(drain(makeEngine().stream({ history }, never)), 'invalid_input');
+  });
+
+  void it('takes a whole JSON answer from a server that does not stream', async () => {
+    server.fault = 'no_streaming';
+    const { deltas, reply } = await drain(makeEngine().stream({ history }, never));
+    assert.deepEqual(deltas, [ECHO]);
+    assert.deepEqual(reply.usage, { promptTokens: 2, completionTokens: 7 });
   });
 });
 

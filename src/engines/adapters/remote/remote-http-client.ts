@@ -1,5 +1,6 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import type { Readable } from 'node:stream';
 import axios, { type AxiosInstance, type AxiosResponse, isAxiosError } from 'axios';
 import { abortedError, type EngineError } from '../../ports/engine-error.js';
 import type { EngineHealth } from '../../ports/engine-health.js';
@@ -13,6 +14,8 @@ export const HEALTH_TIMEOUT_MS = 5_000;
 const MAX_QUOTED_CHARS = 300;
 /** Largest answer body read into memory; beyond it the call fails rather than exhausting the heap. */
 const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+/** Largest error body read from a streamed call (errors are short JSON). */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
 /** Bearer tokens in server text (a server may echo the request's header). */
 const BEARER_TOKEN = /(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi;
 /** Axios codes that mean the answer arrived but cannot be used: retrying will not help. */
@@ -69,7 +72,21 @@ export interface RemoteReply {
   header(name: string): string | undefined;
 }
 
-function headerOf(response: AxiosResponse<ArrayBuffer>, name: string): string | undefined {
+/** A 2xx answer whose body is read as it arrives (server-sent events). */
+export interface RemoteStreamReply {
+  status: number;
+  /** The media type, lower case, without parameters ('' when absent). */
+  contentType: string;
+  header(name: string): string | undefined;
+  /**
+   * The body's chunks as they arrive. Iterating throws an EngineError when the connection
+   * fails (`transient`), stays silent longer than the deadline (`transient`) or the caller
+   * aborts (`aborted`); stopping early closes the connection.
+   */
+  body: AsyncIterable<Uint8Array>;
+}
+
+function headerOf(response: AxiosResponse<unknown>, name: string): string | undefined {
   const value: unknown = response.headers[name.toLowerCase()];
   if (typeof value === 'string') return value;
   if (typeof value === 'number') return String(value);
@@ -155,6 +172,98 @@ export class RemoteHttpClient {
     };
     if (response.status < 200 || response.status >= 300) throw this.httpError(call, reply);
     return reply;
+  }
+
+  /**
+   * Sends the call and hands back the body as it arrives. The deadline bounds the wait for
+   * the answer's headers and then every silence between chunks (not the whole body: a
+   * streamed reply may take longer than any one pause). Non-2xx answers are read whole and
+   * throw the same EngineErrors as send().
+   */
+  async sendStreaming(call: RemoteCall): Promise<RemoteStreamReply> {
+    const { engineId } = this.options;
+    if (call.signal.aborted) throw abortedError(engineId);
+    const timeoutMs = call.timeoutMs ?? this.options.timeoutMs;
+    const silence = new AbortController();
+    let timer = setTimeout(() => silence.abort(), timeoutMs);
+    const signal = AbortSignal.any([call.signal, silence.signal]);
+    let response: AxiosResponse<Readable>;
+    try {
+      response = await this.http.request<Readable>({
+        method: call.method,
+        url: `${this.options.baseUrl}${call.path}`,
+        params: call.query,
+        data: call.json === undefined ? undefined : JSON.stringify(call.json),
+        headers: {
+          ...this.authHeaders(),
+          ...(call.json === undefined ? {} : { 'Content-Type': 'application/json' }),
+        },
+        responseType: 'stream',
+        signal,
+      });
+    } catch (error) {
+      clearTimeout(timer);
+      throw this.callError(error, call, silence.signal, timeoutMs);
+    }
+    const stream = response.data;
+    const close = (): void => {
+      clearTimeout(timer);
+      stream.destroy();
+    };
+    signal.addEventListener('abort', close, { once: true });
+    const contentType = (headerOf(response, 'content-type') ?? '').split(';')[0].trim().toLowerCase();
+    const header = (name: string): string | undefined => headerOf(response, name);
+    if (response.status < 200 || response.status >= 300) {
+      try {
+        const body = await this.readAll(stream, call, silence.signal, timeoutMs);
+        throw this.httpError(call, { status: response.status, contentType, body, header });
+      } finally {
+        signal.removeEventListener('abort', close);
+        close();
+      }
+    }
+    const rearm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => silence.abort(), timeoutMs);
+    };
+    const chunks = async function* (this: RemoteHttpClient): AsyncGenerator<Uint8Array> {
+      rearm();
+      try {
+        for await (const chunk of stream) {
+          rearm();
+          yield chunk as Uint8Array;
+        }
+        if (signal.aborted) throw new Error('aborted');
+      } catch (error) {
+        throw this.callError(error, call, silence.signal, timeoutMs, 'stopped sending');
+      } finally {
+        signal.removeEventListener('abort', close);
+        close();
+      }
+    };
+    return { status: response.status, contentType, header, body: chunks.call(this) };
+  }
+
+  /** A whole (error) body, at most MAX_ERROR_BODY_BYTES of it. */
+  private async readAll(
+    stream: Readable,
+    call: RemoteCall,
+    silence: AbortSignal,
+    timeoutMs: number,
+  ): Promise<Uint8Array> {
+    const parts: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of stream) {
+        const part = chunk as Buffer;
+        if (size + part.byteLength > MAX_ERROR_BODY_BYTES) break;
+        parts.push(part);
+        size += part.byteLength;
+      }
+    } catch (error) {
+      throw this.callError(error, call, silence, timeoutMs);
+    }
+    return new Uint8Array(Buffer.concat(parts));
   }
 
   /** send(), then the body parsed as JSON; a body that is not JSON is `failed`. */
@@ -257,14 +366,22 @@ export class RemoteHttpClient {
     return { cause: new Error([code, message].filter(Boolean).join(': ') || 'unknown error') };
   }
 
-  private callError(error: unknown, call: RemoteCall, deadline: AbortSignal, timeoutMs: number): EngineError {
+  private callError(
+    error: unknown,
+    call: RemoteCall,
+    deadline: AbortSignal,
+    timeoutMs: number,
+    midStream?: 'stopped sending',
+  ): EngineError {
     const { engineId } = this.options;
     if (call.signal.aborted) return abortedError(engineId);
     const target = `${call.method} ${this.where(call.path)}`;
     if (deadline.aborted) {
       return new RemoteEngineError(
         'transient',
-        `${target} timed out: no complete answer within ${timeoutMs / 1000} s.`,
+        midStream
+          ? `${target} timed out: the answer ${midStream} for ${timeoutMs / 1000} s.`
+          : `${target} timed out: no complete answer within ${timeoutMs / 1000} s.`,
         engineId,
         undefined,
         this.safeCause(error),
@@ -280,7 +397,7 @@ export class RemoteHttpClient {
     const detail = code ?? this.quote(error instanceof Error ? error.message : String(error)).slice(2);
     return new RemoteEngineError(
       'transient',
-      `${target} failed (${detail}).`,
+      midStream ? `${target} failed mid-answer (${detail}).` : `${target} failed (${detail}).`,
       engineId,
       undefined,
       this.safeCause(error),
