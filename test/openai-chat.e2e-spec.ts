@@ -12,8 +12,15 @@ import {
   UNTHROTTLED_PLAN,
 } from './support/accounts.js';
 import { ESPEAK_TEST_CONFIG } from './support/espeak-config.js';
+import { type FakeOpenAiChat, startFakeOpenAiChat } from './support/fake-openai-chat.js';
 import { POCKETSPHINX_TEST_CONFIG } from './support/speech-fixtures.js';
-import { deepMerge, startTestGateway, type TestGateway, waitForVoices } from './support/test-gateway.js';
+import {
+  deepMerge,
+  startTestGateway,
+  type TestGateway,
+  waitFor,
+  waitForVoices,
+} from './support/test-gateway.js';
 
 /** The intents the gateway ships (greeting, time, date, help, lights). */
 const INTENTS_FILE = fileURLToPath(new URL('../../config/intents.yaml', import.meta.url));
@@ -323,6 +330,8 @@ describe('an OpenAI chat engine pointing at another speech-gateway', () => {
     assert.equal(first.response.headers.get('x-engine'), 'peer');
     const greeting = first.data.choices[0]?.message.content ?? '';
     assert.equal(greeting, GREETING);
+    // The upstream's estimate, passed through as the peer engine's own count.
+    assert.deepEqual(first.data.usage, { prompt_tokens: 2, completion_tokens: 7, total_tokens: 9 });
     // A model the peer engine serves names it too; the history goes upstream with the new turn.
     const second = await client.chat.completions.create({
       model: 'intents',
@@ -336,5 +345,69 @@ describe('an OpenAI chat engine pointing at another speech-gateway', () => {
     let text = '';
     for await (const chunk of second) text += chunk.choices[0]?.delta.content ?? '';
     assert.match(text, TIME_REPLY);
+  });
+});
+
+/** A remote LLM (a local fake of OpenAI's chat API) behind the gateway's chat surface. */
+describe('chat completions answered by a remote LLM engine', () => {
+  let llm: FakeOpenAiChat;
+  let gateway: TestGateway;
+  before(async () => {
+    llm = await startFakeOpenAiChat();
+    gateway = await startTestGateway({
+      config: {
+        engines: {
+          chat: [
+            {
+              id: 'llm',
+              type: 'openai',
+              options: { base_url: llm.baseUrl, api_key: llm.key, model: 'gpt-4o-mini' },
+            },
+          ],
+        },
+        openai: { chat_models: { 'my-assistant': 'llm' } },
+      },
+    });
+  });
+  after(async () => {
+    await gateway?.close();
+    await llm?.close();
+  });
+
+  it('reports the engine’s own token counts and answers openai.chat_models names', async () => {
+    const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'keyless-dev', maxRetries: 0 });
+    llm.replyWith = () => 'Four words of reply.';
+    const completion = await client.chat.completions.create({
+      model: 'my-assistant',
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Say four words please.' },
+      ],
+    });
+    assert.equal(completion.choices[0]?.message.content, 'Four words of reply.');
+    // The fake counts words: 2 + 4 in the prompt, 4 in the reply.
+    assert.deepEqual(completion.usage, { prompt_tokens: 6, completion_tokens: 4, total_tokens: 10 });
+    const models = (await client.models.list()).data.map((m) => m.id);
+    assert.ok(models.includes('llm') && models.includes('my-assistant'), models.join(', '));
+  });
+
+  it('stops the engine when the client leaves a streamed answer', async () => {
+    llm.replyWith = () => Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ');
+    llm.deltaIntervalMs = 100;
+    const controller = new AbortController();
+    const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: 'llm', messages: [{ role: 'user', content: 'talk' }], stream: true }),
+      signal: controller.signal,
+    });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('x-engine'), 'llm');
+    const reader = response.body!.getReader();
+    const first = await reader.read();
+    assert.match(Buffer.from(first.value ?? []).toString('utf8'), /chat\.completion\.chunk/);
+    const before = llm.cutOff;
+    controller.abort();
+    await waitFor(() => llm.cutOff > before, 'the engine’s stream to be cut off', 3000);
   });
 });
