@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { probeAudio } from '../src/audio/testing/probe.js';
+import { encodeWav } from '../src/audio/wav.js';
 import {
   bearer,
   createUserWithKey,
@@ -51,6 +52,7 @@ describe('POST /v1/chat/completions with the official openai SDK', () => {
     s = await startSecuredGateway({
       config: deepMerge(deepMerge(ESPEAK_TEST_CONFIG, POCKETSPHINX_TEST_CONFIG), {
         engines: { chat: [INTENTS_ENGINE] },
+        routers: { core: { conversation: { max_audio_seconds: 5 } } },
         rate_limits: {
           plans: {
             free: UNTHROTTLED_PLAN,
@@ -245,6 +247,23 @@ describe('POST /v1/chat/completions with the official openai SDK', () => {
         }),
       ),
       { status: 415, code: 'unsupported_media_type', param: 'messages[0].content[0].input_audio.data' },
+    );
+    const sixSeconds = encodeWav(new Int16Array(16000 * 6), 16000).toString('base64');
+    assert.deepEqual(
+      await refusal(
+        client.chat.completions.create({
+          model: 'intents',
+          messages: [
+            { role: 'user', content: 'hello' },
+            { role: 'assistant', content: GREETING },
+            {
+              role: 'user',
+              content: [{ type: 'input_audio', input_audio: { data: sixSeconds, format: 'wav' } }],
+            },
+          ],
+        }),
+      ),
+      { status: 413, code: 'audio_too_long', param: 'messages[2].content[0].input_audio.data' },
     );
     assert.deepEqual(
       await refusal(
