@@ -71,6 +71,50 @@ describe('engine fallback chains', () => {
   });
 });
 
+describe('chat engine fallback chains and openai.chat_models', () => {
+  const CHAT = (entries: string): string => `engines:\n  chat:\n${entries}`;
+  const base = 'options: { base_url: "http://127.0.0.1:9/v1" }';
+
+  it('accepts a chat fallback naming chat engines and a chat_models map naming one', () => {
+    const result = parseConfig(
+      'openai:\n  chat_models:\n    GPT-4o: cloud\n' +
+        CHAT(
+          `    - { id: cloud, type: openai, ${base}, fallback: [local] }\n    - { id: local, type: openai, ${base} }\n`,
+        ),
+      {},
+    );
+    assert.ok(result.ok, result.ok ? '' : result.errors.join('\n'));
+    assert.deepEqual(fallbackChainOf(result.config.engines.chat, 'cloud'), ['cloud', 'local']);
+    assert.deepEqual(result.config.openai.chatModels, { 'GPT-4o': 'cloud' });
+  });
+
+  it('refuses a chat fallback naming a TTS engine, itself, an unknown id, or looping', () => {
+    const errors = errorsOf(
+      'engines:\n  tts:\n    - { id: voice, type: espeak }\n  chat:\n' +
+        `    - { id: a, type: openai, ${base}, fallback: [voice, a, nope, b] }\n` +
+        `    - { id: b, type: openai, ${base}, fallback: [a] }\n`,
+    );
+    for (const expected of [
+      "engines.chat.0.fallback names 'voice', an engines.tts engine; a fallback must be a chat engine",
+      "engines.chat.0.fallback names the engine itself ('a')",
+      "engines.chat.0.fallback names 'nope', which engines.chat does not define",
+      'engines.chat fallback chains loop: a → b → a',
+    ]) {
+      assert.ok(errors.includes(expected), `${expected}\n--\n${errors.join('\n')}`);
+    }
+  });
+
+  it('refuses a chat_models name mapped to an engine engines.chat does not define', () => {
+    const errors = errorsOf(
+      'openai:\n  chat_models:\n    gpt-4o: voice\nengines:\n  tts:\n    - { id: voice, type: espeak }\n',
+    );
+    assert.ok(
+      errors.includes("openai.chat_models.gpt-4o names 'voice', which engines.chat does not define"),
+      errors.join('\n'),
+    );
+  });
+});
+
 describe('the TTS route’s default fallback chain', () => {
   it('is tried after the engine’s own chain, each engine once', () => {
     const result = parseConfig(
