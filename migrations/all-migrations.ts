@@ -2,6 +2,7 @@ import { CreateAnalyticsEvents1764072000000 } from './1764072000000-CreateAnalyt
 import { CreateVoices1764158400000 } from './1764158400000-CreateVoices.js';
 import { CreateAccounts1764244800000 } from './1764244800000-CreateAccounts.js';
 import { CreateQuotaReservations1764331200000 } from './1764331200000-CreateQuotaReservations.js';
+import { AddUsageLogTokens1764417600000 } from './1764417600000-AddUsageLogTokens.js';
 
 /** Every migration, oldest first. Both PostgreSQL and the embedded database run exactly these. */
 export const ALL_MIGRATIONS = [
@@ -9,4 +10,5 @@ export const ALL_MIGRATIONS = [
   CreateVoices1764158400000,
   CreateAccounts1764244800000,
   CreateQuotaReservations1764331200000,
+  AddUsageLogTokens1764417600000,
 ];

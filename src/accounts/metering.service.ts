@@ -8,6 +8,7 @@ import { ConfigService } from '../config/config.service.js';
 import { assertPlanAllows, planOf, type PlanFeatureUse } from './plan-policy.js';
 import type { UsageLogFields } from './quota.repository.js';
 import { type QuotaReservation, QuotaService } from './quota.service.js';
+import { UsageRepository } from './usage.repository.js';
 import { UserConcurrency } from './user-concurrency.js';
 
 /** What a metered call is about; recorded in usage_logs. */
@@ -42,6 +43,23 @@ export interface MeteredCall {
    * audio the client already received (a stream it left), charged; default nothing.
    */
   fail(error: unknown, deliveredSeconds?: number): Promise<void>;
+}
+
+/** One chat (LLM) turn as usage_logs records it. */
+export interface ChatUsageRecord {
+  /** The engine that answered (or, for a failure, the last one tried). */
+  engine: string;
+  /** The `model` the client asked for, when it named one. */
+  model?: string;
+  /** Tokens the engine counted; absent when it counts none (the intents engine). */
+  usage?: { promptTokens: number; completionTokens: number };
+  status: 'success' | 'error';
+  /** The AppError code the client got, for a failure. */
+  errorCode?: string;
+  /** Default: the time since the request started. */
+  latencyMs?: number;
+  /** Characters of the turn's text, when known. */
+  textLength?: number;
 }
 
 const UNMETERED: MeteredCall = {
@@ -107,8 +125,44 @@ export class MeteringService {
   constructor(
     private readonly config: ConfigService,
     private readonly quota: QuotaService,
+    private readonly usage: UsageRepository,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
   ) {}
+
+  /**
+   * Writes the usage row of one chat turn for the current request's user: the engine, the
+   * tokens it counted, 0 audio seconds (chat is not charged against the seconds quota). Does
+   * nothing for unauthenticated work or with auth.metering off, like the other metering.
+   * Called once the turn's answer is settled (a stream: after its end), so a failed write is
+   * logged, not thrown: the client already has its answer.
+   */
+  async recordChat(record: ChatUsageRecord): Promise<void> {
+    const context = RequestContextStore.current();
+    const account = context?.account;
+    if (!context || !account || !this.config.current.auth.metering) return;
+    try {
+      await this.usage.record({
+        userId: account.userId,
+        keyId: account.keyId,
+        endpoint: context.endpoint ?? 'unknown',
+        engine: record.engine,
+        model: record.model,
+        textLength: record.textLength,
+        audioSeconds: 0,
+        status: record.status,
+        errorCode: record.status === 'error' ? (record.errorCode ?? 'INTERNAL_ERROR') : null,
+        latencyMs: record.latencyMs ?? elapsedSeconds(context.startedAt) * 1000,
+        requestId: context.requestId,
+        promptTokens: record.usage?.promptTokens,
+        completionTokens: record.usage?.completionTokens,
+      });
+    } catch (error) {
+      this.logger.error(
+        { err: error, userId: account.userId, engine: record.engine },
+        'chat usage row not written',
+      );
+    }
+  }
 
   /** The caller, its plan checked against the spec; undefined when nothing is to be metered. */
   private admit(spec: MeteredCallSpec) {

@@ -8,7 +8,10 @@ export function roundSeconds(seconds: number): number {
 }
 
 /** What a usage row says about a request, apart from its user and outcome. */
-export type UsageLogFields = Omit<UsageLogEntry, 'userId' | 'audioSeconds' | 'status' | 'errorCode'>;
+export type UsageLogFields = Omit<
+  UsageLogEntry,
+  'userId' | 'audioSeconds' | 'status' | 'errorCode' | 'promptTokens' | 'completionTokens'
+>;
 
 /** A usage row's outcome, as SQL expressions (the statements decide it, not the caller). */
 interface Outcome {

@@ -12,4 +12,7 @@ export interface UsageLogEntry {
   errorCode?: string | null;
   latencyMs: number;
   requestId: string;
+  /** Tokens a chat engine counted for the turn (chat rows only). */
+  promptTokens?: number | null;
+  completionTokens?: number | null;
 }

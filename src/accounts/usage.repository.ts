@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import type { UsageLogEntry } from './usage-log.js';
 
 export interface UsageSummaryRow {
   user_id: number;
@@ -10,7 +11,7 @@ export interface UsageSummaryRow {
   audio_seconds: number;
 }
 
-/** Reads usage_logs for the admin API; filters are bound parameters. */
+/** Reads usage_logs for the admin API and writes the rows of unmetered-by-seconds calls (chat); values are bound parameters. */
 @Injectable()
 export class UsageRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -27,6 +28,31 @@ export class UsageRepository {
         GROUP BY l.user_id, u.email
         ORDER BY l.user_id`,
       [from, to, userId ?? null],
+    );
+  }
+
+  /** Writes one usage row as it is (no quota change: chat turns are not charged in seconds). */
+  async record(entry: UsageLogEntry): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO usage_logs (user_id, key_id, endpoint, voice, engine, model, text_length, audio_seconds,
+                               status, error_code, latency_ms, request_id, prompt_tokens, completion_tokens)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+      [
+        entry.userId,
+        entry.keyId,
+        entry.endpoint.slice(0, 200),
+        entry.voice ?? null,
+        entry.engine?.slice(0, 64) ?? null,
+        entry.model?.slice(0, 128) ?? null,
+        entry.textLength ?? null,
+        entry.audioSeconds,
+        entry.status,
+        entry.errorCode ?? null,
+        Math.min(Math.max(0, Math.round(entry.latencyMs)), 2147483647),
+        entry.requestId.slice(0, 128),
+        entry.promptTokens ?? null,
+        entry.completionTokens ?? null,
+      ],
     );
   }
 }
