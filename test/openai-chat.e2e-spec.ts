@@ -282,6 +282,36 @@ describe('POST /v1/chat/completions with the official openai SDK', () => {
     );
   });
 
+  it('logs each turn in usage_logs and charges the speech it transcribed and spoke', async () => {
+    interface Row {
+      endpoint: string;
+      engine: string;
+      model: string | null;
+      status: string;
+      error_code: string | null;
+      audio_seconds: number;
+      prompt_tokens: number | null;
+    }
+    const rows = await s.t.gateway.database.dataSource.query<Row[]>(
+      `SELECT endpoint, engine, model, status, error_code, audio_seconds::float8 AS audio_seconds, prompt_tokens
+         FROM usage_logs WHERE user_id = $1 ORDER BY id`,
+      [user.id],
+    );
+    const chat = rows.filter((row) => row.endpoint === '/v1/chat/completions');
+    const turns = chat.filter((row) => row.engine === 'intents' && row.status === 'success');
+    // greeting, history, 2 streams, audio out, audio in; the intents engine counts no tokens.
+    assert.equal(turns.length, 6, JSON.stringify(chat));
+    assert.ok(
+      turns.every((row) => row.model === 'intents' && row.audio_seconds === 0 && row.prompt_tokens === null),
+    );
+    const speech = chat.filter((row) => row.engine === 'espeak' && row.status === 'success');
+    assert.equal(speech.length, 1, 'the spoken reply');
+    assert.ok((speech[0]?.audio_seconds ?? 0) > 0.5);
+    const heard = chat.filter((row) => row.engine === 'pocketsphinx' && row.status === 'success');
+    assert.equal(heard.length, 1, 'the spoken question');
+    assert.ok((heard[0]?.audio_seconds ?? 0) > 0.3);
+  });
+
   it('lists every chat engine among the models', async () => {
     const models = await client.models.list();
     assert.ok(models.data.some((m) => m.id === 'intents'));

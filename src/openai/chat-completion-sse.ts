@@ -56,6 +56,9 @@ export async function* chatCompletionSse(
   } catch (error) {
     yield sseData(options.renderError(error));
     return;
+  } finally {
+    // Stopped early (the response was destroyed): the source's own cleanup runs.
+    await source.return(undefined as never);
   }
   if (end.audio) yield sseData(chunk({ audio: end.audio }));
   yield sseData(chunk({}, true));

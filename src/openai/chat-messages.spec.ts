@@ -51,6 +51,9 @@ describe('parseChatMessages', () => {
     const cases: Array<[unknown[], string, string]> = [
       [audio('not base64!'), 'messages[0].content[0].input_audio.data', 'VALIDATION_FAILED'],
       [audio('QUJD='), 'messages[0].content[0].input_audio.data', 'VALIDATION_FAILED'],
+      [audio('QUI'), 'messages[0].content[0].input_audio.data', 'VALIDATION_FAILED'],
+      [audio('data:audio/wav;base64,QUJD'), 'messages[0].content[0].input_audio.data', 'VALIDATION_FAILED'],
+      [audio(''), 'messages[0].content[0].input_audio.data', 'VALIDATION_FAILED'],
       [audio('QUJD', 'ogg'), 'messages[0].content[0].input_audio.format', 'VALIDATION_FAILED'],
       [user('x'.repeat(21)), 'messages[0].content', 'TEXT_TOO_LONG'],
       [
@@ -103,14 +106,14 @@ describe('parseChatMessages', () => {
     }
   });
 
-  it('checks base64 of a megabyte in linear time', () => {
-    const data = Buffer.alloc(1_000_000, 7).toString('base64');
-    const started = performance.now();
+  it('decodes a megabyte of base64 audio', () => {
+    const bytes = Buffer.alloc(1_000_000, 7);
+    const data = bytes.toString('base64');
     const [message] = parseChatMessages(
       [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data, format: 'mp3' } }] }],
       LIMITS,
     );
-    assert.ok(performance.now() - started < 500);
-    assert.equal(message?.parts[0]?.kind, 'audio');
+    const part = message?.parts[0];
+    assert.ok(part?.kind === 'audio' && part.audio.equals(bytes));
   });
 });

@@ -42,8 +42,6 @@ const MESSAGE_KEYS = new Set([
   'tool_calls',
   'function_call',
 ]);
-/** Standard base64 as OpenAI's SDKs send it; no URL-safe alphabet, no data: URL. */
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 function invalid(field: string, reason: string): AppError {
   return new AppError('VALIDATION_FAILED', `${field}: ${reason}.`, { fields: [{ field, errors: [reason] }] });
@@ -141,8 +139,11 @@ function parseInputAudio(raw: unknown, field: string): ChatMessagePart {
   if (typeof data !== 'string' || data.length === 0) {
     throw invalid(`${field}.data`, 'must be the audio, base64-encoded');
   }
-  if (!BASE64.test(data)) throw invalid(`${field}.data`, 'is not valid base64');
-  return { kind: 'audio', audio: Buffer.from(data, 'base64'), format, field: `${field}.data` };
+  // Standard, padded base64 as OpenAI's SDKs send it: what decodes and re-encodes to itself
+  // (Buffer.from alone skips any character it does not know).
+  const audio = Buffer.from(data, 'base64');
+  if (audio.toString('base64') !== data) throw invalid(`${field}.data`, 'is not valid base64');
+  return { kind: 'audio', audio, format, field: `${field}.data` };
 }
 
 function checkLength(text: string, field: string, limits: ChatMessageLimits): void {

@@ -49,7 +49,9 @@ export class OpenAiChatController {
       res.setHeader('X-Engine', engine);
       return completion;
     }
-    const { engine, deltas } = await this.chat.stream(prepared, signal);
+    const { engine, deltas, close } = await this.chat.stream(prepared, signal);
+    // However the response ends (done, client gone, write error), the chain is closed.
+    res.once('close', () => void close());
     res.setHeader('X-Engine', engine);
     res.setHeader('Cache-Control', 'no-cache');
     const events = chatCompletionSse(prepared.identity, deltas, {

@@ -43,6 +43,13 @@ export interface PreparedChat {
   ignoredParams: string[];
 }
 
+export interface StreamedChat {
+  /** The engine writing the answer. */
+  engine: string;
+  deltas: AsyncGenerator<string, ChatStreamEnd, void>;
+  close: () => Promise<void>;
+}
+
 /** OpenAI's audio format names → the TTS encoder's. */
 const TTS_FORMATS: Record<ChatAudioFormat, 'wav' | 'mp3' | 'flac' | 'opus' | 'aac' | 'pcm'> = {
   wav: 'wav',
@@ -113,7 +120,13 @@ export class OpenAiChatService {
     chat: PreparedChat,
     signal: AbortSignal,
   ): Promise<{ engine: string; completion: ChatCompletion }> {
-    const outcome = await this.chain.reply(chat.request, { model: chat.model, signal });
+    let outcome: ChatChainOutcome;
+    try {
+      outcome = await this.chain.reply(chat.request, { model: chat.model, signal });
+    } catch (error) {
+      await this.recordFailure(chat, error);
+      throw error;
+    }
     const usage = await this.recordUsage(chat, outcome);
     const audio = await this.speak(chat, outcome.reply.text, signal);
     return {
@@ -125,35 +138,59 @@ export class OpenAiChatService {
   /**
    * The answer as it is written. Waits for the first delta (or the end), so the engine
    * that serves is known before the caller sends its headers; a chain that fails before
-   * then fails the request as a whole.
+   * then fails the request as a whole. `close()` must run when the response ends (it is
+   * safe to call more than once): it stops the chain even if `deltas` was never read, and
+   * logs a turn the client left as REQUEST_CANCELLED.
    */
-  async stream(
-    chat: PreparedChat,
-    signal: AbortSignal,
-  ): Promise<{ engine: string; deltas: AsyncGenerator<string, ChatStreamEnd, void> }> {
+  async stream(chat: PreparedChat, signal: AbortSignal): Promise<StreamedChat> {
     const source = this.chain.stream(chat.request, { model: chat.model, signal });
-    const first = await source.next();
-    const engine = first.value.engine;
-    const finish = async (outcome: ChatChainOutcome): Promise<ChatStreamEnd> => {
+    let first: IteratorResult<{ engine: string; delta: string }, ChatChainOutcome>;
+    try {
+      first = await source.next();
+    } catch (error) {
+      await this.recordFailure(chat, error);
+      throw error;
+    }
+    let settled = false;
+    const settle = async (outcome: ChatChainOutcome | { error: unknown }): Promise<ChatStreamEnd> => {
+      if ('error' in outcome) {
+        if (!settled) await this.recordFailure(chat, outcome.error);
+        settled = true;
+        throw outcome.error;
+      }
+      settled = true;
       const usage = await this.recordUsage(chat, outcome);
       const audio = await this.speak(chat, outcome.reply.text, signal);
       return audio ? { usage, audio } : { usage };
     };
+    let closing: Promise<void> | undefined;
+    const close = (): Promise<void> =>
+      (closing ??= (async () => {
+        await source.return(undefined as never).catch(() => undefined);
+        if (!settled) {
+          settled = true;
+          await this.recordFailure(chat, new AppError('REQUEST_CANCELLED', 'The client left the stream.'));
+        }
+      })());
     async function* deltas(): AsyncGenerator<string, ChatStreamEnd, void> {
       try {
-        if (first.done) return await finish(first.value);
+        if (first.done) return await settle(first.value);
         yield first.value.delta;
         for (;;) {
-          const next = await source.next();
-          if (next.done) return await finish(next.value);
+          let next: IteratorResult<{ engine: string; delta: string }, ChatChainOutcome>;
+          try {
+            next = await source.next();
+          } catch (error) {
+            return await settle({ error });
+          }
+          if (next.done) return await settle(next.value);
           yield next.value.delta;
         }
       } finally {
-        // Left early (the client went away): let the chain's generator clean up.
-        await source.return(undefined as never);
+        await close();
       }
     }
-    return { engine, deltas: deltas() };
+    return { engine: first.value.engine, deltas: deltas(), close };
   }
 
   /** OpenAI answers an unknown model with 404 model_not_found; the SDKs raise NotFoundError. */
@@ -166,12 +203,30 @@ export class OpenAiChatService {
     }
   }
 
-  /** Records the reply's tokens in usage_logs and answers OpenAI's usage block. */
+  /**
+   * Writes the turn's usage row (the engine's token counts; none when it counts none) and
+   * answers OpenAI's usage block (the engine's counts, else estimates).
+   */
   private async recordUsage(chat: PreparedChat, outcome: ChatChainOutcome): Promise<ChatCompletionUsage> {
-    const usage = tokensOf(chat.request.history, outcome.reply);
-    // TODO(chat branch): MeteringService.recordChat… once it lands.
-    void this.metering;
-    return usage;
+    await this.metering.recordChat({
+      engine: outcome.engine,
+      model: chat.model,
+      ...(outcome.reply.usage ? { usage: outcome.reply.usage } : {}),
+      status: 'success',
+      textLength: textLengthOf(chat.request.history),
+    });
+    return tokensOf(chat.request.history, outcome.reply);
+  }
+
+  /** A turn no engine answered is logged too, under the last engine tried. */
+  private async recordFailure(chat: PreparedChat, error: unknown): Promise<void> {
+    await this.metering.recordChat({
+      engine: RequestContextStore.current()?.engine ?? 'none',
+      model: chat.model,
+      status: 'error',
+      errorCode: error instanceof AppError ? error.code : 'INTERNAL_ERROR',
+      textLength: textLengthOf(chat.request.history),
+    });
   }
 
   private async speak(
@@ -245,6 +300,10 @@ function audioOutputOf(
 
 function invalid(field: string, reason: string): AppError {
   return new AppError('VALIDATION_FAILED', `${reason}.`, { fields: [{ field, errors: [reason] }] });
+}
+
+function textLengthOf(history: readonly ChatTurn[]): number {
+  return history.reduce((sum, turn) => sum + turn.content.length, 0);
 }
 
 /** The engine's token counts, else estimates from the text (estimateTokens). */
