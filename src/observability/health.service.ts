@@ -4,6 +4,8 @@ import { BOOT_OPTIONS } from '../common/injection-tokens.js';
 import { ConfigService } from '../config/config.service.js';
 import { routerDisabledReason } from '../config/router-gate.guard.js';
 import { ttsEngineChain } from '../config/engine-fallback.js';
+import { ChatEngineChain } from '../engines/chat-engine-chain.js';
+import { ChatEngineRegistry } from '../engines/chat-engine-registry.js';
 import type { EngineRegistry, EngineStatus, ManagedEngine } from '../engines/engine-registry.js';
 import { SttEngineRegistry } from '../engines/stt-engine-registry.js';
 import { TtsEngineRegistry } from '../engines/tts-engine-registry.js';
@@ -30,7 +32,7 @@ export interface HealthReport {
   };
   checks: Record<string, CheckResult>;
   /** Every configured engine: available, or why not. */
-  engines: { tts: EngineStatus[]; stt: EngineStatus[] };
+  engines: { tts: EngineStatus[]; stt: EngineStatus[]; chat: EngineStatus[] };
   uptime_seconds: number;
   process?: { rss_mb: number; heap_used_mb: number; event_loop_utilization: number };
 }
@@ -51,6 +53,8 @@ export class HealthService {
     private readonly dataSource: DataSource,
     private readonly engines: TtsEngineRegistry,
     private readonly sttEngines: SttEngineRegistry,
+    private readonly chatEngines: ChatEngineRegistry,
+    private readonly chatChain: ChatEngineChain,
     @Inject(BOOT_OPTIONS) private readonly runtime: GatewayRuntimeInfo,
     @Optional() private readonly rateLimitStorage?: RateLimitStorage,
   ) {}
@@ -74,11 +78,20 @@ export class HealthService {
           latency_ms: 0,
           detail: 'the last config.yaml edit was refused; see /config/validation',
         };
-    const [tts, stt] = await Promise.all([this.engines.statuses(), this.sttEngines.statuses()]);
+    const [tts, stt, chat] = await Promise.all([
+      this.engines.statuses(),
+      this.sttEngines.statuses(),
+      this.chatEngines.statuses(),
+    ]);
     const weighed = [
       ...weigh(this.engines, tts, (id) => ttsEngineChain(config, id).slice(1)),
       ...weigh(this.sttEngines, stt, (id) => stt.map((s) => s.id).filter((other) => other !== id)),
+      ...weigh(this.chatEngines, chat, (id) => this.chatChain.resolve(id).slice(1)),
     ];
+    // A conversation needs a chat engine: the router is only "on" when one can answer.
+    const routerOn = (router: RouterName): boolean =>
+      routerDisabledReason(config, router) === null &&
+      (router !== 'core.conversation' || chat.some((engine) => engine.available));
     const rateLimitStore = this.rateLimitCheck();
     const checks: Record<string, CheckResult> = {
       database,
@@ -99,9 +112,10 @@ export class HealthService {
       architecture: {
         mode: config.features.useNewRouters ? 'modular' : 'legacy',
         database: this.runtime.databaseKind,
-        routers: Object.fromEntries(
-          ROUTERS.map((router) => [router, routerDisabledReason(config, router) === null]),
-        ) as Record<RouterName, boolean>,
+        routers: Object.fromEntries(ROUTERS.map((router) => [router, routerOn(router)])) as Record<
+          RouterName,
+          boolean
+        >,
       },
       features: {
         use_new_routers: config.features.useNewRouters,
@@ -110,7 +124,7 @@ export class HealthService {
         enhanced_monitoring: config.features.enhancedMonitoring,
       },
       checks,
-      engines: { tts, stt },
+      engines: { tts, stt, chat },
       uptime_seconds: Math.round(process.uptime()),
     };
     if (config.features.enhancedMonitoring) {

@@ -6,10 +6,11 @@ import { Enveloped } from '../common/envelope.js';
 import { configToDocument } from '../config/config.loader.js';
 import { ConfigService } from '../config/config.service.js';
 import type { EngineResilienceStatsSnapshot } from '../engines/resilience/engine-resilience-stats.js';
+import { ChatEngineRegistry } from '../engines/chat-engine-registry.js';
 import { SttEngineRegistry } from '../engines/stt-engine-registry.js';
 import { TtsEngineRegistry } from '../engines/tts-engine-registry.js';
 
-type EngineSection = 'tts' | 'stt';
+type EngineSection = 'tts' | 'stt' | 'chat';
 
 interface EngineStats {
   id: string;
@@ -47,6 +48,7 @@ export class ResilienceController {
   constructor(
     private readonly ttsEngines: TtsEngineRegistry,
     private readonly sttEngines: SttEngineRegistry,
+    private readonly chatEngines: ChatEngineRegistry,
     private readonly config: ConfigService,
   ) {}
 
@@ -55,6 +57,7 @@ export class ResilienceController {
     return [
       ...this.ttsEngines.resilienceStats().map((e) => ({ ...e, kind: 'tts' as const })),
       ...this.sttEngines.resilienceStats().map((e) => ({ ...e, kind: 'stt' as const })),
+      ...this.chatEngines.resilienceStats().map((e) => ({ ...e, kind: 'chat' as const })),
     ];
   }
 
@@ -77,7 +80,7 @@ export class ResilienceController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Restart an engine with a closed breaker and zeroed counters' })
   reset(@Param('name') name: string): Enveloped<BreakerStatus> {
-    if (!this.ttsEngines.reset(name) && !this.sttEngines.reset(name))
+    if (!this.ttsEngines.reset(name) && !this.sttEngines.reset(name) && !this.chatEngines.reset(name))
       throw new AppError('NOT_FOUND', `No engine '${name}' is configured.`);
     const found = this.all().find(({ id }) => id === name);
     if (!found) throw new AppError('NOT_FOUND', `Engine '${name}' could not be started; see GET /health.`);
