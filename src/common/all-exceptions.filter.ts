@@ -61,14 +61,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (!request.complete) response.setHeader('Connection', 'close');
 
     if (isOpenAiPath(request.path)) {
-      response.status(rendered.status).json({
-        error: {
-          message: rendered.message,
-          type: openAiErrorType(rendered.status),
-          param: firstInvalidField(rendered.details),
-          code: rendered.code.toLowerCase(),
-        },
-      });
+      response.status(rendered.status).json(openAiErrorBody(rendered));
       return;
     }
     response.status(rendered.status).json(
@@ -138,6 +131,25 @@ export class AllExceptionsFilter implements ExceptionFilter {
       message: 'Internal server error. Quote the request id when reporting it.',
     };
   }
+}
+
+/** OpenAI's error shape (every /v1/ answer, and the error event of a streamed chat answer). */
+export function openAiErrorBody(error: {
+  status: number;
+  code: ErrorCode;
+  message: string;
+  details?: unknown;
+}): {
+  error: { message: string; type: string; param: string | null; code: string };
+} {
+  return {
+    error: {
+      message: error.message,
+      type: openAiErrorType(error.status),
+      param: firstInvalidField(error.details),
+      code: error.code.toLowerCase(),
+    },
+  };
 }
 
 /** OpenAI's `param`: the first field a validation error names (`data.fields` in the envelope). */

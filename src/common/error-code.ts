@@ -8,6 +8,8 @@ export type ErrorCode =
   | 'MALFORMED_JSON'
   | 'TEXT_TOO_LONG'
   | 'VOICE_NOT_FOUND'
+  /** A chat `model` no engine answers (OpenAI's model_not_found). */
+  | 'MODEL_NOT_FOUND'
   | 'ENGINE_UNAVAILABLE'
   | 'ENGINE_BUSY'
   | 'ENGINE_FAILED'
@@ -59,6 +61,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'ROUTE_NOT_FOUND':
     case 'NOT_FOUND':
     case 'VOICE_NOT_FOUND':
+    case 'MODEL_NOT_FOUND':
     case 'FEATURE_DISABLED':
       return 404;
     case 'PAYLOAD_TOO_LARGE':

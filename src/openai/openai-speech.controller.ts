@@ -11,6 +11,7 @@ import { cacheStatusVisible, setServedByHeaders } from '../tts/tts-response.js';
 import { TtsService } from '../tts/tts.service.js';
 import { VoicesService } from '../tts/voices.service.js';
 import { CreateSpeechDto } from './dto/create-speech.dto.js';
+import { voiceForOpenAiName } from './openai-voice.js';
 
 interface OpenAiModel {
   id: string;
@@ -51,8 +52,7 @@ export class OpenAiSpeechController {
     const voiceMap = this.config.current.openai.voiceMap;
     const request = {
       text: body.input,
-      // Own entries only: 'constructor' or 'toString' are voice names, not inherited functions.
-      voice: (Object.hasOwn(voiceMap, body.voice) ? voiceMap[body.voice] : undefined) ?? body.voice,
+      voice: voiceForOpenAiName(voiceMap, body.voice),
       // OpenAI model names pick nothing here; an engine id picks that engine.
       model: this.config.current.openai.models.includes(body.model) ? undefined : body.model,
       speed: body.speed,
@@ -95,14 +95,18 @@ export class OpenAiSpeechController {
   @Get('models')
   @ApiOperation({ summary: 'OpenAI-compatible model list' })
   listModels(): { object: 'list'; data: OpenAiModel[] } {
+    const config = this.config.current;
+    // Chat models (POST /v1/chat/completions): every chat engine id, then openai.chat_models names.
+    const chat = config.routers.core.conversation.enabled
+      ? [
+          ...config.engines.chat.filter((engine) => engine.enabled).map((engine) => engine.id),
+          ...Object.keys(config.openai.chatModels),
+        ]
+      : [];
+    const ids = [...new Set([...config.openai.models, ...chat])];
     return {
       object: 'list',
-      data: this.config.current.openai.models.map((id) => ({
-        id,
-        object: 'model',
-        created: MODELS_CREATED,
-        owned_by: 'speech-gateway',
-      })),
+      data: ids.map((id) => ({ id, object: 'model', created: MODELS_CREATED, owned_by: 'speech-gateway' })),
     };
   }
 }
