@@ -31,6 +31,12 @@ describe('parseConfig', () => {
     assert.deepEqual(errors, ['routers.core.stt.max_file_size_mb must be a positive number']);
   });
 
+  it('refuses timeouts longer than a Node timer can wait (they would fire at once)', () => {
+    const errors = errorsOf('resilience:\n  timeout_seconds: 1e20\n');
+    assert.deepEqual(errors, ['resilience.timeout_seconds must not be greater than 2147483']);
+    assert.ok(parseConfig('resilience:\n  timeout_seconds: 2147483\n', {}).ok);
+  });
+
   it('names the YAML path of a value of the wrong kind', () => {
     const errors = errorsOf('middleware:\n  timing:\n    enabled: "sometimes"\n');
     assert.deepEqual(errors, ['middleware.timing.enabled must be a boolean value']);

@@ -252,6 +252,9 @@ export class OpenAiCompatConfig {
   @IsStringMap() chatModels: Record<string, string> = {};
 }
 
+/** The longest delay Node's timers accept (2^31 - 1 ms), in whole seconds: longer ones fire at once. */
+const MAX_TIMER_SECONDS = 2_147_483;
+
 export class RetryConfig {
   @IsInt() @Min(1) @Max(10) maxAttempts = 3;
   @IsNumber() @Min(1) backoffFactor = 2;
@@ -260,7 +263,7 @@ export class RetryConfig {
 
 export class CircuitBreakerConfig {
   @IsInt() @Min(1) failureThreshold = 5;
-  @IsNumber() @IsPositive() timeoutSeconds = 60;
+  @IsNumber() @IsPositive() @Max(MAX_TIMER_SECONDS) timeoutSeconds = 60;
   @IsInt() @Min(1) halfOpenMaxCalls = 3;
 }
 
@@ -270,7 +273,7 @@ export class BulkheadConfig {
 }
 
 export class ResilienceConfig {
-  @IsNumber() @IsPositive() timeoutSeconds = 30;
+  @IsNumber() @IsPositive() @Max(MAX_TIMER_SECONDS) timeoutSeconds = 30;
   @ValidateNested() @Type(() => RetryConfig) retry = new RetryConfig();
   @ValidateNested() @Type(() => CircuitBreakerConfig) circuitBreaker = new CircuitBreakerConfig();
   @ValidateNested() @Type(() => BulkheadConfig) bulkhead = new BulkheadConfig();
@@ -285,7 +288,7 @@ export class RetryOverrides {
 
 export class CircuitBreakerOverrides {
   @IsOptional() @IsInt() @Min(1) failureThreshold?: number;
-  @IsOptional() @IsNumber() @IsPositive() timeoutSeconds?: number;
+  @IsOptional() @IsNumber() @IsPositive() @Max(MAX_TIMER_SECONDS) timeoutSeconds?: number;
   @IsOptional() @IsInt() @Min(1) halfOpenMaxCalls?: number;
 }
 
@@ -295,7 +298,7 @@ export class BulkheadOverrides {
 }
 
 export class ResilienceOverrides {
-  @IsOptional() @IsNumber() @IsPositive() timeoutSeconds?: number;
+  @IsOptional() @IsNumber() @IsPositive() @Max(MAX_TIMER_SECONDS) timeoutSeconds?: number;
   @IsOptional() @ValidateNested() @Type(() => RetryOverrides) retry?: RetryOverrides;
   @IsOptional()
   @ValidateNested()
