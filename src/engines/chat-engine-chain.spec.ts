@@ -128,9 +128,9 @@ class ScriptedChatRegistry extends EngineRegistry<ChatEngine> {
 type Entry = Partial<EngineEntryConfig> & { id: string };
 
 /**
- * A chain over engines.chat `entries`. The config is built without the loader: this branch's
- * loader refuses the `intents` type, whose adapter another branch adds. The chain and the
- * registry read only `current` and `onChange` of the ConfigService.
+ * A chain over engines.chat `entries` (scripted engines standing in for the adapters, built
+ * without the loader). The chain and the registry read only `current`, `configPath` and
+ * `onChange` of the ConfigService.
  */
 function chainOf(
   entries: Entry[],
@@ -152,8 +152,12 @@ function chainOf(
   config.openai.chatModels = options.chatModels ?? {};
   config.resilience.retry.maxAttempts = 1;
   config.resilience.timeoutSeconds = options.timeoutSeconds ?? 5;
-  // Only `current` and `onChange` are read (see above).
-  const service = { current: config, onChange: () => () => undefined } as unknown as ConfigService;
+  // Only `current`, `configPath` and `onChange` are read (see above).
+  const service = {
+    current: config,
+    configPath: 'config/config.yaml',
+    onChange: () => () => undefined,
+  } as unknown as ConfigService;
   const registry = new ScriptedChatRegistry(service);
   registry.onModuleInit();
   live.push(registry);
