@@ -12,8 +12,6 @@ import { WARMUP_TEXTS } from './espeak-warmup.js';
 import { alignWords, markWords } from './word-marks.js';
 
 const CAPABILITIES: TtsCapabilities = {
-  // It can always run in-process (WASM); the espeak-ng program is only an accelerator.
-  kind: 'library',
   // Whole clips only: the gateway chunks long text itself, and a chunk takes milliseconds.
   streaming: false,
   wordTimestamps: true,
