@@ -36,8 +36,11 @@ export interface ProcessRunnerOptions {
   owner: string;
   /** How to get the program, quoted when it is missing: `apt-get install flite`. */
   installHint: string;
-  /** Programs running at once (further runs queue), or a limiter shared with other runners. Default 2. */
-  concurrency?: number | ConcurrencyLimiter;
+  /**
+   * Programs running at once (further runs queue), a limiter shared with other runners, or
+   * `caller` when the adapter already bounds its calls (its own queue holds them). Default 2.
+   */
+  concurrency?: number | ConcurrencyLimiter | 'caller';
   /** Default limit for one run, in ms; none when absent. */
   timeoutMs?: number;
 }
@@ -76,23 +79,24 @@ const PROBE_TIMEOUT_MS = 10_000;
 
 export class ProcessRunner {
   readonly program: string;
-  private readonly limiter: ConcurrencyLimiter;
+  private readonly limiter?: ConcurrencyLimiter;
   private readonly running = new Set<RunningProgram>();
   private closed = false;
 
   constructor(private readonly options: ProcessRunnerOptions) {
     this.program = options.program;
     const concurrency = options.concurrency ?? 2;
-    this.limiter = typeof concurrency === 'number' ? new ConcurrencyLimiter(concurrency) : concurrency;
+    if (concurrency !== 'caller')
+      this.limiter = typeof concurrency === 'number' ? new ConcurrencyLimiter(concurrency) : concurrency;
   }
 
   /** Runs the program once (after waiting for a slot); rejects with a ProgramError. */
   async run(args: readonly string[], options: RunOptions = {}): Promise<ProgramResult> {
     const { signal } = options;
     if (signal?.aborted) throw this.error('aborted', 'The request was cancelled.');
-    let release: () => void;
+    let release: () => void = () => undefined;
     try {
-      release = await this.limiter.acquire(signal);
+      if (this.limiter) release = await this.limiter.acquire(signal);
     } catch (error) {
       throw this.error('aborted', 'The request was cancelled.', {}, error);
     }
@@ -118,9 +122,12 @@ export class ProcessRunner {
    * Runs a quick command (`--version`, a voice list) as a health probe: available with its
    * output, or why not — with the install hint when the program is missing.
    */
-  async probe(args: readonly string[]): Promise<EngineHealth & { stdout?: string }> {
+  async probe(
+    args: readonly string[],
+    options: Pick<RunOptions, 'acceptExitCodes'> = {},
+  ): Promise<EngineHealth & { stdout?: string }> {
     try {
-      const run = await this.run(args, { timeoutMs: PROBE_TIMEOUT_MS, what: 'start' });
+      const run = await this.run(args, { ...options, timeoutMs: PROBE_TIMEOUT_MS, what: 'start' });
       return { available: true, stdout: run.stdout.toString('utf8') };
     } catch (error) {
       return { available: false, reason: error instanceof Error ? error.message : String(error) };
