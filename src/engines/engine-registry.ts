@@ -1,9 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { resilienceFor, type AppConfig, type EngineEntryConfig, type ResilienceConfig } from '../config/config.schema.js';
+import {
+  resilienceFor,
+  type AppConfig,
+  type EngineEntryConfig,
+  type ResilienceConfig,
+} from '../config/config.schema.js';
 import type { ConfigService } from '../config/config.service.js';
 import type { GatewayRuntimeInfo } from '../gateway-runtime-info.js';
+import { lazyResampler } from './engine-resampler.js';
+import type { ClipResampler } from './ports/audio-clip.js';
 import type { EngineFactory } from './ports/engine-factory.js';
 import type { EngineHealth, EngineKind } from './ports/engine-health.js';
 import type { EngineResilienceStatsSnapshot } from './resilience/engine-resilience-stats.js';
@@ -82,6 +89,8 @@ export abstract class EngineRegistry<TEngine extends ManagedEngine>
     private readonly config: ConfigService,
     private readonly logger: Logger,
     private readonly runtime: GatewayRuntimeInfo,
+    /** Given to every engine (EngineContext.resample); the app passes its AudioTranscoder's. */
+    private readonly resample: ClipResampler = lazyResampler,
   ) {
     this.factories = new Map(spec.factories.map((factory) => [factory.type, factory]));
   }
@@ -220,7 +229,10 @@ export abstract class EngineRegistry<TEngine extends ManagedEngine>
       const logger = this.logger.child({ engine: entry.id });
       // Every engine runs behind its own policy (timeout, retry, breaker, bulkhead); callers cannot tell.
       built.engine = this.spec.wrap(
-        factory.create({ id: entry.id, options: entry.options }, { logger, folders: this.runtime.folders }),
+        factory.create(
+          { id: entry.id, options: entry.options },
+          { logger, folders: this.runtime.folders, resample: this.resample },
+        ),
         resilienceFor(resilience, entry.resilience),
         logger,
       );

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ClipResampler } from './audio-clip.js';
 import type { EngineKind } from './engine-health.js';
 
 /** What a factory gets from config.yaml's `engines:` entry. */
@@ -12,6 +13,8 @@ export interface EngineContext {
   logger: Logger;
   /** Absolute folders the gateway manages, for adapters that read voices or references. */
   folders: { referenceAudio: string; voices: string; outputs: string };
+  /** Converts a clip to another rate, for engines whose voices have different rates. */
+  resample: ClipResampler;
 }
 
 /** Thrown by a factory when `options:` are wrong; the message names the option. */
