@@ -21,7 +21,7 @@ import type { OutputFormat } from '../src/audio/audio-format.js';
 import { AudioTranscoder } from '../src/audio/audio-transcoder.js';
 import { inputArgs } from '../src/audio/encoder-args.js';
 import { type LocatedFfmpeg, locateNpmFfmpeg, locateSystemFfmpeg } from '../src/audio/ffmpeg-locator.js';
-import { runFfmpeg } from '../src/audio/ffmpeg-process.js';
+import { ffmpegRunner, runFfmpeg } from '../src/audio/ffmpeg-process.js';
 import { pcmBytes } from '../src/audio/pcm.js';
 import { speechLike } from '../src/audio/testing/synthetic.js';
 
@@ -122,7 +122,7 @@ export async function runAudioBenchmark(): Promise<void> {
 
   await row(
     'ffmpeg -version (startup)',
-    (f) => () => runFfmpeg(f.path, ['-version'], new Uint8Array(0), 'start'),
+    (f) => () => runFfmpeg(ffmpegRunner(f.path), ['-version'], new Uint8Array(0), 'start'),
   );
   for (const format of ['mp3', 'opus', 'aac', 'flac'] as const) {
     const size = (await first.transcoder.encode(clip, format)).length;
@@ -145,9 +145,12 @@ export async function runAudioBenchmark(): Promise<void> {
   // The same WAV from ffmpeg, to put a number on what the no-process path saves.
   const wavArgs = [...inputArgs(RATE), '-c:a', 'pcm_s16le', '-f', 'wav', 'pipe:1'];
   const pcm = pcmBytes(clip.samples);
-  await row('ffmpeg wav', (f) => () => runFfmpeg(f.path, wavArgs, pcm, 'encode wav'));
+  await row('ffmpeg wav', (f) => () => runFfmpeg(ffmpegRunner(f.path), wavArgs, pcm, 'encode wav'));
   const [fastPath, viaFfmpeg] = await alternating(
-    [() => first.transcoder.encode(clip, 'wav'), () => runFfmpeg(first.path, wavArgs, pcm, 'encode wav')],
+    [
+      () => first.transcoder.encode(clip, 'wav'),
+      () => runFfmpeg(ffmpegRunner(first.path), wavArgs, pcm, 'encode wav'),
+    ],
     Math.max(RUNS, 21),
   );
   console.log(

@@ -33,6 +33,7 @@ import { pino } from 'pino';
 import { EspeakTtsEngine } from '../src/engines/adapters/espeak/espeak-tts.engine.js';
 import { parseEspeakOptions } from '../src/engines/adapters/espeak/espeak-options.js';
 import { clipDurationSeconds } from '../src/engines/ports/audio-clip.js';
+import { lazyResampler } from '../src/engines/engine-resampler.js';
 
 const WARMUP = Number(process.env.BENCH_ESPEAK_WARMUP ?? 60);
 const SHORT_RUNS = Number(process.env.BENCH_ESPEAK_SHORT_RUNS ?? 30);
@@ -89,7 +90,11 @@ async function measure(config: Config): Promise<Row> {
     'espeak-bench',
     // The engine's own background warm-up is off: the bench warms up explicitly, then measures.
     parseEspeakOptions({ ...config.options, warmup_texts: 0 }),
-    { logger: pino({ level: 'warn' }), folders: { referenceAudio: '/tmp', voices: '/tmp', outputs: '/tmp' } },
+    {
+      logger: pino({ level: 'warn' }),
+      folders: { referenceAudio: '/tmp', voices: '/tmp', outputs: '/tmp' },
+      resample: lazyResampler,
+    },
   );
   try {
     await engine.listVoices();

@@ -23,7 +23,6 @@ const instantEngine: TtsEngine = {
   id: 'instant',
   type: 'bench',
   capabilities: () => ({
-    kind: 'library',
     streaming: false,
     wordTimestamps: false,
     cloning: false,

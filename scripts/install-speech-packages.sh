@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the speech engines use, where root (or sudo) and apt allow:
-# pocketsphinx + pocketsphinx-en-us + python3-pocketsphinx (the STT engine), espeak-ng (native TTS for long texts)
-# and ffmpeg (decoding uploads, encoding mp3/opus/aac/flac). With --test it also installs
+# pocketsphinx + pocketsphinx-en-us + python3-pocketsphinx (the STT engine), espeak-ng (native TTS for long texts),
+# flite (the second local TTS engine) and ffmpeg (decoding uploads, encoding mp3/opus/aac/flac). With --test it also installs
 # what the test suite compares against (ffprobe comes with ffmpeg; pocketsphinx-testdata
 # holds the recorded clips). Idempotent and quick when everything is there. Without root
 # or apt it says what is missing and exits 0: the server still starts, engines that need
@@ -16,6 +16,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; t
 missing=()
 command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing+=(ffmpeg)
 command -v espeak-ng >/dev/null || missing+=(espeak-ng)
+command -v flite >/dev/null || missing+=(flite)
 command -v pocketsphinx_continuous >/dev/null || missing+=(pocketsphinx)
 [ -f /usr/share/pocketsphinx/model/en-us/en-us.lm.bin ] || missing+=(pocketsphinx-en-us)
 # The warm decoder (model loaded once) runs in Debian's own Python with its pocketsphinx bindings.

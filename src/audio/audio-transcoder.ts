@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AudioClip } from '../engines/ports/audio-clip.js';
 import { closeQuietly, nextOrAbort } from './abortable.js';
@@ -9,7 +8,8 @@ import { decoderArgs } from './decoder-args.js';
 import { type OutputFormat, STREAMABLE_FORMATS, outputSampleRate } from './audio-format.js';
 import { type FfmpegOutput, inputArgs, outputArgs } from './encoder-args.js';
 import { locateFfmpeg } from './ffmpeg-locator.js';
-import { runFfmpeg, streamFfmpeg } from './ffmpeg-process.js';
+import { ffmpegRunner, runFfmpeg, streamFfmpeg } from './ffmpeg-process.js';
+import type { ProcessRunner } from '../engines/process/process-runner.js';
 import { pcmBytes, samplesFromPcm } from './pcm.js';
 import { ConcurrencyLimiter } from '../common/concurrency-limiter.js';
 import { decodeWav, encodeWav, wavHeaderForStream } from './wav.js';
@@ -51,15 +51,6 @@ function checkClip(clip: AudioClip): void {
   outputSampleRate('pcm', clip.sampleRate); // throws for an impossible rate
 }
 
-/** A private temporary directory, or undefined when none can be made (the pipe still works, with a poorer header). */
-async function temporaryDirectory(): Promise<string | undefined> {
-  try {
-    return await mkdtemp(join(tmpdir(), 'speech-gateway-audio-'));
-  } catch {
-    return undefined;
-  }
-}
-
 /** The PCM of `first` and then of every later clip, checking they share first's sample rate. */
 async function* pcmOf(
   first: AudioClip,
@@ -92,12 +83,15 @@ async function* pcmOf(
  */
 export class AudioTranscoder {
   private readonly limiter: ConcurrencyLimiter;
+  /** Whole-audio jobs; streams start ffmpeg themselves under a slot of the same limiter. */
+  private readonly runner: ProcessRunner;
 
   constructor(
     readonly ffmpegPath: string,
     options: TranscoderOptions = {},
   ) {
     this.limiter = new ConcurrencyLimiter(options.maxProcesses ?? 4);
+    this.runner = ffmpegRunner(ffmpegPath, this.limiter);
   }
 
   /** With the ffmpeg locateFfmpeg() picks (system first, else the npm build). */
@@ -196,28 +190,23 @@ export class AudioTranscoder {
     signal: AbortSignal | undefined,
   ): Promise<DecodedAudio> {
     if ((await stat(path)).size === 0) throw new AudioFormatError('The file is empty.');
-    const release = await this.limiter.acquire(signal);
+    const args = decoderArgs(path, type, options.sampleRate, options.maxSeconds);
+    let pcm: Buffer;
     try {
-      const args = decoderArgs(path, type, options.sampleRate, options.maxSeconds);
-      let pcm: Buffer;
-      try {
-        pcm = await runFfmpeg(this.ffmpegPath, args, new Uint8Array(0), `decode ${type}`, signal);
-      } catch (error) {
-        // ffmpeg ran and refused the input: the client's audio is corrupt or not what it seems.
-        if (error instanceof FfmpegError && error.exitCode !== null) {
-          throw new AudioFormatError(`The ${type} audio could not be decoded (corrupt or truncated).`);
-        }
-        throw error;
+      pcm = await runFfmpeg(this.runner, args, new Uint8Array(0), `decode ${type}`, signal);
+    } catch (error) {
+      // ffmpeg ran and refused the input: the client's audio is corrupt or not what it seems.
+      if (error instanceof FfmpegError && error.exitCode !== null) {
+        throw new AudioFormatError(`The ${type} audio could not be decoded (corrupt or truncated).`);
       }
-      const samples = samplesFromPcm(pcm);
-      return {
-        samples,
-        sampleRate: options.sampleRate,
-        durationSeconds: samples.length / options.sampleRate,
-      };
-    } finally {
-      release();
+      throw error;
     }
+    const samples = samplesFromPcm(pcm);
+    return {
+      samples,
+      sampleRate: options.sampleRate,
+      durationSeconds: samples.length / options.sampleRate,
+    };
   }
 
   /** The clip at another rate (word timings, in seconds, are unchanged). */
@@ -225,20 +214,10 @@ export class AudioTranscoder {
     checkClip(clip);
     outputSampleRate('pcm', clip.sampleRate, sampleRate);
     if (sampleRate === clip.sampleRate) return clip;
-    const release = await this.limiter.acquire(signal);
-    try {
-      const args = [...inputArgs(clip.sampleRate), ...outputArgs('s16le', sampleRate, { streaming: false })];
-      const pcm = await runFfmpeg(
-        this.ffmpegPath,
-        args,
-        pcmBytes(clip.samples),
-        `resample to ${sampleRate} Hz`,
-        signal,
-      );
-      return { samples: samplesFromPcm(pcm), sampleRate, ...(clip.words ? { words: clip.words } : {}) };
-    } finally {
-      release();
-    }
+    const args = [...inputArgs(clip.sampleRate), ...outputArgs('s16le', sampleRate, { streaming: false })];
+    const what = `resample to ${sampleRate} Hz`;
+    const pcm = await runFfmpeg(this.runner, args, pcmBytes(clip.samples), what, signal);
+    return { samples: samplesFromPcm(pcm), sampleRate, ...(clip.words ? { words: clip.words } : {}) };
   }
 
   /**
@@ -293,25 +272,26 @@ export class AudioTranscoder {
     rate: number,
     signal: AbortSignal | undefined,
   ): Promise<Buffer> {
-    const release = await this.limiter.acquire(signal);
-    const directory = SEEKABLE_OUTPUTS.has(output) ? await temporaryDirectory() : undefined;
-    try {
-      const destination = directory ? join(directory, `audio.${output}`) : undefined;
+    const encode = async (destination?: string): Promise<Buffer> => {
       const args = [
         ...inputArgs(clip.sampleRate),
         ...outputArgs(output, rate, { streaming: false, destination }),
       ];
-      const stdout = await runFfmpeg(
-        this.ffmpegPath,
-        args,
-        pcmBytes(clip.samples),
-        `encode ${output}`,
-        signal,
-      );
+      const stdout = await runFfmpeg(this.runner, args, pcmBytes(clip.samples), `encode ${output}`, signal);
       return destination ? await readFile(destination) : stdout;
-    } finally {
-      release();
-      if (directory) await rm(directory, { recursive: true, force: true });
-    }
+    };
+    if (!SEEKABLE_OUTPUTS.has(output)) return encode();
+    // The runner's private directory, removed afterwards; when none can be made the pipe
+    // still works, with a poorer header.
+    let made = false;
+    return this.runner
+      .inTempDir((directory) => {
+        made = true;
+        return encode(join(directory, `audio.${output}`));
+      })
+      .catch((error: unknown) => {
+        if (!made) return encode();
+        throw error;
+      });
   }
 }

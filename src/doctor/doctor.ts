@@ -8,6 +8,7 @@ import type { AppConfig } from '../config/config.schema.js';
 import type { Environment } from '../config/env-overrides.js';
 import { type DoctorCheckResult, type DoctorReport, doctorReport } from './doctor-result.js';
 import { databaseChecks, engineChecks, redisCheck } from './service-checks.js';
+import { lazyResampler } from '../engines/engine-resampler.js';
 import { ffmpegCheck, folderWritableCheck, freeDiskCheck, portFreeCheck } from './system-checks.js';
 
 export interface DoctorOptions {
@@ -87,6 +88,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   results.push(
     ...(await engineChecks(config, {
       logger,
+      resample: lazyResampler,
+      configDir: dirname(options.configPath),
       folders: {
         referenceAudio: folders['reference_audio'],
         voices: folders['voices'],

@@ -62,7 +62,7 @@ class ScriptedChatEngine implements ChatEngine {
   }
 
   capabilities(): ChatCapabilities {
-    return { kind: 'remote', models: this.script.models ?? [] };
+    return { models: this.script.models ?? [] };
   }
 
   private finalReply(): ChatReply {

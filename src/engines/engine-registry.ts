@@ -10,6 +10,8 @@ import {
 } from '../config/config.schema.js';
 import type { ConfigService } from '../config/config.service.js';
 import type { GatewayRuntimeInfo } from '../gateway-runtime-info.js';
+import { lazyResampler } from './engine-resampler.js';
+import type { ClipResampler } from './ports/audio-clip.js';
 import type { EngineFactory } from './ports/engine-factory.js';
 import type { EngineHealth, EngineKind } from './ports/engine-health.js';
 import type { EngineResilienceStatsSnapshot } from './resilience/engine-resilience-stats.js';
@@ -88,6 +90,8 @@ export abstract class EngineRegistry<TEngine extends ManagedEngine>
     private readonly config: ConfigService,
     private readonly logger: Logger,
     private readonly runtime: GatewayRuntimeInfo,
+    /** Given to every engine (EngineContext.resample); the app passes its AudioTranscoder's. */
+    private readonly resample: ClipResampler = lazyResampler,
   ) {
     this.factories = new Map(spec.factories.map((factory) => [factory.type, factory]));
   }
@@ -228,7 +232,12 @@ export abstract class EngineRegistry<TEngine extends ManagedEngine>
       built.engine = this.spec.wrap(
         factory.create(
           { id: entry.id, options: entry.options },
-          { logger, folders: this.runtime.folders, configDir: dirname(this.config.configPath) },
+          {
+            logger,
+            folders: this.runtime.folders,
+            configDir: dirname(this.config.configPath),
+            resample: this.resample,
+          },
         ),
         resilienceFor(resilience, entry.resilience),
         logger,

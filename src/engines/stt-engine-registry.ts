@@ -2,7 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { BOOT_OPTIONS, ROOT_LOGGER } from '../common/injection-tokens.js';
 import { ConfigService } from '../config/config.service.js';
+import { AudioTranscoder } from '../audio/audio-transcoder.js';
 import type { GatewayRuntimeInfo } from '../gateway-runtime-info.js';
+import { resamplerOf } from './engine-resampler.js';
 import { EngineRegistry } from './engine-registry.js';
 import type { SttEngine } from './ports/stt-engine.js';
 import { ResilientSttEngine } from './resilience/resilient-stt-engine.js';
@@ -15,6 +17,7 @@ export class SttEngineRegistry extends EngineRegistry<SttEngine> {
     config: ConfigService,
     @Inject(ROOT_LOGGER) logger: Logger,
     @Inject(BOOT_OPTIONS) runtime: GatewayRuntimeInfo,
+    transcoder: AudioTranscoder,
   ) {
     super(
       {
@@ -27,6 +30,7 @@ export class SttEngineRegistry extends EngineRegistry<SttEngine> {
       config,
       logger,
       runtime,
+      resamplerOf(transcoder),
     );
   }
 }

@@ -1,4 +1,5 @@
 import { espeakTtsEngineFactory } from './adapters/espeak/espeak.factory.js';
+import { fliteTtsEngineFactory } from './adapters/flite/flite-tts.engine.js';
 import { miniMaxTtsEngineFactory } from './adapters/minimax/minimax.factory.js';
 import { openAiTtsEngineFactory } from './adapters/openai/openai.factory.js';
 import type { EngineFactory } from './ports/engine-factory.js';
@@ -10,6 +11,7 @@ import type { TtsEngine } from './ports/tts-engine.js';
  */
 export const TTS_ENGINE_FACTORIES: ReadonlyArray<EngineFactory<TtsEngine>> = [
   espeakTtsEngineFactory,
+  fliteTtsEngineFactory,
   openAiTtsEngineFactory,
   miniMaxTtsEngineFactory,
 ];

@@ -12,6 +12,13 @@ export interface WordTiming {
   end: number;
 }
 
+/**
+ * The audio module's resampler (ffmpeg), given to engines in EngineContext: an engine whose
+ * voices have different rates returns every clip at capabilities().sampleRate with it.
+ * Word timings (in seconds) are kept.
+ */
+export type ClipResampler = (clip: AudioClip, sampleRate: number, signal?: AbortSignal) => Promise<AudioClip>;
+
 export function clipDurationSeconds(clip: AudioClip): number {
   return clip.samples.length / clip.sampleRate;
 }

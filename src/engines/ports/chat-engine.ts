@@ -1,4 +1,4 @@
-import type { EngineHealth, EngineKind } from './engine-health.js';
+import type { EngineHealth } from './engine-health.js';
 
 export interface ChatTurn {
   role: 'system' | 'user' | 'assistant';
@@ -36,8 +36,8 @@ export interface ChatRequest {
   maxTokens?: number;
 }
 
+/** An engine's kind is its factory's (`EngineFactory.kind`), declared once. */
 export interface ChatCapabilities {
-  kind: EngineKind;
   models: readonly string[];
 }
 

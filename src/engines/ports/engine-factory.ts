@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ClipResampler } from './audio-clip.js';
 import type { EngineKind } from './engine-health.js';
 
 /** What a factory gets from config.yaml's `engines:` entry. */
@@ -14,6 +15,8 @@ export interface EngineContext {
   folders: { referenceAudio: string; voices: string; outputs: string };
   /** config.yaml's folder: relative paths in options resolve against it (absent: the working directory). */
   configDir?: string;
+  /** Converts a clip to another rate, for engines whose voices have different rates. */
+  resample: ClipResampler;
 }
 
 /** Thrown by a factory when `options:` are wrong; the message names the option. */

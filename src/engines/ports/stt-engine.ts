@@ -1,4 +1,4 @@
-import type { EngineHealth, EngineKind } from './engine-health.js';
+import type { EngineHealth } from './engine-health.js';
 
 /** A word or segment with its place in the audio, in seconds. */
 export interface TimedText {
@@ -17,7 +17,6 @@ export interface Transcript {
 }
 
 export interface SttCapabilities {
-  kind: EngineKind;
   /** The rate (mono 16-bit) the engine wants; the audio module resamples to it. */
   sampleRate: number;
   languages: readonly string[];

@@ -1,11 +1,10 @@
 import type { AudioClip } from './audio-clip.js';
-import type { EngineHealth, EngineKind, EngineVoice } from './engine-health.js';
+import type { EngineHealth, EngineVoice } from './engine-health.js';
 
 /** Request parameters an engine may honour; the rest are ignored and reported to the client. */
 export type TtsParam = 'speed' | 'pitch' | 'emotion' | 'temperature' | 'exaggeration' | 'cfg_weight' | 'ssml';
 
 export interface TtsCapabilities {
-  kind: EngineKind;
   /** Can emit audio before the whole text is synthesised. */
   streaming: boolean;
   wordTimestamps: boolean;

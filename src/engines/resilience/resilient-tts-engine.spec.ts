@@ -27,7 +27,6 @@ class ScriptedEngine implements TtsEngine {
   }
   capabilities(): TtsCapabilities {
     return {
-      kind: 'library',
       streaming: false,
       wordTimestamps: false,
       cloning: false,

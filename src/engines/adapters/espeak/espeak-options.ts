@@ -1,4 +1,5 @@
 import { EngineOptionsError } from '../../ports/engine-factory.js';
+import { numberOption, optionalText, type RawOptions, rejectUnknownKeys } from '../option-readers.js';
 
 export const ESPEAK_BACKENDS = ['auto', 'wasm', 'native'] as const;
 export type EspeakBackend = (typeof ESPEAK_BACKENDS)[number];
@@ -42,37 +43,15 @@ const KEYS = [
   'default_voice',
 ];
 
-function integer(
-  raw: Record<string, unknown>,
-  key: string,
-  min: number,
-  max: number,
-  fallback: number,
-): number {
-  const value = raw[key];
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new EngineOptionsError(`options.${key} must be an integer from ${min} to ${max}`);
-  }
-  return value;
-}
-
-function text(raw: Record<string, unknown>, key: string, fallback: string): string {
-  const value = raw[key];
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || value.trim() === '') {
-    throw new EngineOptionsError(`options.${key} must be a non-empty string`);
-  }
-  return value.trim();
+/** An integer option from `min` to `max`, or `fallback` when absent. */
+function integer(raw: RawOptions, key: string, min: number, max: number, fallback: number): number {
+  const inRange = (value: number): boolean => Number.isInteger(value) && value >= min && value <= max;
+  return numberOption(raw, key, inRange, `an integer from ${min} to ${max}`, fallback);
 }
 
 /** Strict: unknown keys and wrong types throw, so a typo never silently falls back to a default. */
-export function parseEspeakOptions(raw: Readonly<Record<string, unknown>>): EspeakOptions {
-  for (const key of Object.keys(raw)) {
-    if (!KEYS.includes(key)) {
-      throw new EngineOptionsError(`options.${key} is not an espeak option (known: ${KEYS.join(', ')})`);
-    }
-  }
+export function parseEspeakOptions(raw: RawOptions): EspeakOptions {
+  rejectUnknownKeys(raw, KEYS, 'espeak', 'an espeak option');
   const backend = raw.backend ?? ESPEAK_DEFAULT_OPTIONS.backend;
   if (typeof backend !== 'string' || !(ESPEAK_BACKENDS as readonly string[]).includes(backend)) {
     throw new EngineOptionsError(`options.backend must be one of ${ESPEAK_BACKENDS.join(', ')}`);
@@ -82,8 +61,8 @@ export function parseEspeakOptions(raw: Readonly<Record<string, unknown>>): Espe
     backend: backend as EspeakBackend,
     workers: integer(raw, 'workers', 1, 8, d.workers),
     warmupTexts: integer(raw, 'warmup_texts', 0, 1000, d.warmupTexts),
-    nativeBinary: text(raw, 'native_binary', d.nativeBinary),
+    nativeBinary: optionalText(raw, 'native_binary') ?? d.nativeBinary,
     maxConcurrentNative: integer(raw, 'max_concurrent_native', 1, 64, d.maxConcurrentNative),
-    defaultVoice: text(raw, 'default_voice', d.defaultVoice).toLowerCase(),
+    defaultVoice: (optionalText(raw, 'default_voice') ?? d.defaultVoice).toLowerCase(),
   };
 }

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { pino } from 'pino';
 import { clipDurationSeconds } from '../../ports/audio-clip.js';
 import { EngineError } from '../../ports/engine-error.js';
 import { type EngineContext, EngineOptionsError } from '../../ports/engine-factory.js';
@@ -14,11 +13,9 @@ import { EspeakTtsEngine, type EspeakEngineDependencies } from './espeak-tts.eng
 import { espeakTtsEngineFactory } from './espeak.factory.js';
 import type { EspeakVoiceInfo } from './espeak-voice-catalog.js';
 import { parseEspeakOptions } from './espeak-options.js';
+import { TEST_ENGINE_CONTEXT } from '../../testing/test-engine-context.js';
 
-const context: EngineContext = {
-  logger: pino({ level: 'silent' }),
-  folders: { referenceAudio: '/tmp', voices: '/tmp', outputs: '/tmp' },
-};
+const context: EngineContext = TEST_ENGINE_CONTEXT;
 const never = new AbortController().signal;
 const NATIVE_INSTALLED = existsSync('/usr/bin/espeak-ng');
 

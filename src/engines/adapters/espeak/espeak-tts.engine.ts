@@ -3,7 +3,7 @@ import { abortedError, EngineError } from '../../ports/engine-error.js';
 import type { EngineContext } from '../../ports/engine-factory.js';
 import type { EngineHealth, EngineVoice } from '../../ports/engine-health.js';
 import type { SynthesisRequest, TtsCapabilities, TtsEngine } from '../../ports/tts-engine.js';
-import { EspeakNativeCli, NativeCliError } from './espeak-native.cli.js';
+import { EspeakNativeCli } from './espeak-native.cli.js';
 import type { EspeakOptions } from './espeak-options.js';
 import { ESPEAK_SAMPLE_RATE, escapeXml, espeakPitch, espeakRate, isBlank } from './espeak-params.js';
 import { type CatalogVoice, EspeakVoiceCatalog } from './espeak-voice-catalog.js';
@@ -12,8 +12,6 @@ import { WARMUP_TEXTS } from './espeak-warmup.js';
 import { alignWords, markWords } from './word-marks.js';
 
 const CAPABILITIES: TtsCapabilities = {
-  // It can always run in-process (WASM); the espeak-ng program is only an accelerator.
-  kind: 'library',
   // Whole clips only: the gateway chunks long text itself, and a chunk takes milliseconds.
   streaming: false,
   wordTimestamps: true,
@@ -67,7 +65,7 @@ export class EspeakTtsEngine implements TtsEngine {
       void this.startPool();
       return;
     }
-    this.native = new EspeakNativeCli(options.nativeBinary, options.maxConcurrentNative);
+    this.native = new EspeakNativeCli(id, options.nativeBinary, options.maxConcurrentNative);
     void this.native.probe().then((probe) => {
       if (probe.found) {
         context.logger.info(
@@ -260,7 +258,7 @@ export class EspeakTtsEngine implements TtsEngine {
 
   private engineError(error: unknown): unknown {
     if (error instanceof EngineError) return error;
-    if (error instanceof WasmPoolError || error instanceof NativeCliError) {
+    if (error instanceof WasmPoolError) {
       switch (error.reason) {
         case 'aborted':
           return abortedError(this.id);

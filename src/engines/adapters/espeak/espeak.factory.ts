@@ -10,6 +10,7 @@ import { parseEspeakOptions } from './espeak-options.js';
  */
 export const espeakTtsEngineFactory: EngineFactory<TtsEngine> = {
   type: 'espeak',
+  // It can always run in-process (WASM); the espeak-ng program is only an accelerator.
   kind: 'library',
   create(definition, context) {
     return new EspeakTtsEngine(definition.id, parseEspeakOptions(definition.options), context);

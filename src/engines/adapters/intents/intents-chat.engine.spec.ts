@@ -12,6 +12,7 @@ import type { ChatReply, ChatTurn } from '../../ports/chat-engine.js';
 import type { EngineContext } from '../../ports/engine-factory.js';
 import { runChatEngineContract } from '../../testing/chat-engine.contract.js';
 import { throwsNamingOption } from '../../testing/engine-assertions.js';
+import { TEST_ENGINE_CONTEXT } from '../../testing/test-engine-context.js';
 import { IntentsChatEngine } from './intents-chat.engine.js';
 import { intentsGrammar, intentsVocabulary } from './intents-grammar.js';
 import { parseIntentsOptions } from './intents-options.js';
@@ -23,8 +24,8 @@ const CONFIG_DIR = fileURLToPath(new URL('../../../../../config/', import.meta.u
 const DEFAULTS = { intents_file: 'intents.yaml' };
 const never = new AbortController().signal;
 const context = (logger = pino({ level: 'silent' })): EngineContext => ({
+  ...TEST_ENGINE_CONTEXT,
   logger,
-  folders: { referenceAudio: '/tmp', voices: '/tmp', outputs: '/tmp' },
   configDir: CONFIG_DIR,
 });
 

@@ -30,7 +30,7 @@ export class IntentsChatEngine implements ChatEngine {
   }
 
   capabilities(): ChatCapabilities {
-    return { kind: 'library', models: this.options.models ?? [this.id] };
+    return { models: this.options.models ?? [this.id] };
   }
 
   reply({ history }: ChatRequest, signal: AbortSignal): Promise<ChatReply> {

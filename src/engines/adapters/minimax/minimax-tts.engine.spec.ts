@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { rejectsWithKind, throwsNamingOption } from '../../testing/engine-assertions.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, describe, it } from 'node:test';
-import { pino } from 'pino';
 import { pcmBytes } from '../../../audio/pcm.js';
 import { encodeWav } from '../../../audio/wav.js';
 import { clipDurationSeconds } from '../../ports/audio-clip.js';
@@ -22,13 +21,11 @@ import { parseMiniMaxOptions } from './minimax-options.js';
 import { minimaxStatusKind } from './minimax-status.js';
 import { MiniMaxTtsEngine, pitchToSemitones } from './minimax-tts.engine.js';
 import { miniMaxTtsEngineFactory } from './minimax.factory.js';
+import { TEST_ENGINE_CONTEXT } from '../../testing/test-engine-context.js';
 
 const KEY = 'mm-test-K3y-9f8e7d6c5b4a';
 const never = new AbortController().signal;
-const context: EngineContext = {
-  logger: pino({ level: 'silent' }),
-  folders: { referenceAudio: '/tmp', voices: '/tmp', outputs: '/tmp' },
-};
+const context: EngineContext = TEST_ENGINE_CONTEXT;
 /** Seconds of audio per character at speed 1, and simulated synthesis time per character. */
 const SECONDS_PER_CHAR = 0.06;
 const PROCESSING_MS_PER_CHAR = 0.1;

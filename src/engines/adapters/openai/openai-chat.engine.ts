@@ -63,7 +63,7 @@ export class OpenAiChatEngine implements ChatEngine {
   }
 
   capabilities(): ChatCapabilities {
-    return { kind: 'remote', models: this.options.models };
+    return { models: this.options.models };
   }
 
   async reply(request: ChatRequest, signal: AbortSignal): Promise<ChatReply> {

@@ -64,7 +64,6 @@ export class OpenAiSttEngine implements SttEngine {
 
   capabilities(): SttCapabilities {
     return {
-      kind: 'remote',
       sampleRate: this.options.sampleRate,
       languages: this.options.languages,
       wordTimestamps: this.format === 'verbose_json',

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, afterEach, describe, it } from 'node:test';
-import { pino } from 'pino';
 import { pcmBytes } from '../../../audio/pcm.js';
 import { encodeWav } from '../../../audio/wav.js';
 import { clipDurationSeconds } from '../../ports/audio-clip.js';
@@ -13,11 +12,9 @@ import { parseOpenAiOptions } from './openai-options.js';
 import { OpenAiTtsEngine } from './openai-tts.engine.js';
 import { openAiTtsEngineFactory } from './openai.factory.js';
 import { RemoteEngineError } from '../remote/remote-engine-error.js';
+import { TEST_ENGINE_CONTEXT } from '../../testing/test-engine-context.js';
 
-const context: EngineContext = {
-  logger: pino({ level: 'silent' }),
-  folders: { referenceAudio: '/tmp', voices: '/tmp', outputs: '/tmp' },
-};
+const context: EngineContext = TEST_ENGINE_CONTEXT;
 const never = new AbortController().signal;
 const KEY = 'sk-test-Zq8v3L0cal0nly-4f1e';
 const VOICES = ['alloy', 'nova', 'onyx'];
@@ -333,7 +330,6 @@ void describe('openai options', () => {
     assert.equal(openAiTtsEngineFactory.kind, 'remote');
     const engine = openAiTtsEngineFactory.create({ id: 'cloud', options: base }, context);
     assert.equal(engine.type, 'openai');
-    assert.equal(engine.capabilities().kind, 'remote');
     assert.throws(() => openAiTtsEngineFactory.create({ id: 'x', options: {} }, context), EngineOptionsError);
   });
 });

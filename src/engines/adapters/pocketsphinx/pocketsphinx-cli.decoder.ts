@@ -1,78 +1,65 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import type { Logger } from 'pino';
-import { abortedError, EngineError } from '../../ports/engine-error.js';
+import { EngineError } from '../../ports/engine-error.js';
+import { ProgramError } from '../../process/program-error.js';
+import { ProcessRunner } from '../../process/process-runner.js';
 import type { EngineHealth } from '../../ports/engine-health.js';
 import type { DecodeJob, PocketsphinxDecoder } from './pocketsphinx-decoder.js';
 import { INSTALL_HINT, modelFilesProblem } from './pocketsphinx-model.js';
 import type { PocketsphinxOptions } from './pocketsphinx-options.js';
 import { type DecodedUtterance, parseCliOutput } from './pocketsphinx-output.js';
 
-/** Diagnostic lines kept from a failed run (its ERROR lines name the problem). */
-const MAX_ERROR_LINES = 5;
-
-interface CliRun {
-  stdout: string;
-  errors: string[];
-  code: number | null;
-}
-
-/** Whether the program starts at all (`-help yes` prints its flags and exits in ~30 ms, loading no model). */
-function startsUp(binary: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    try {
-      const child = spawn(binary, ['-help', 'yes'], { stdio: 'ignore' });
-      child.on('error', () => resolve(false));
-      child.once('close', () => resolve(true));
-    } catch {
-      resolve(false); // spawn throws at once for some failures (a bad path, too many processes)
-    }
-  });
-}
-
-/** SIGKILL, never throwing (it runs from abort listeners, where a throw would be uncaught). */
-function killQuietly(child: ChildProcess): void {
-  try {
-    child.kill('SIGKILL');
-  } catch {
-    // already gone; 'close' reports the end
-  }
-}
+/** The diagnostic lines kept from a run (its ERROR lines name the problem; INFO lines are many). */
+const ERROR_LINES = /^(ERROR|FATAL)/;
 
 /** pocketsphinx_continuous per request: `-infile` the raw audio, words with times on stdout (`-time yes`). */
 export class PocketsphinxCliDecoder implements PocketsphinxDecoder {
   readonly mode = 'process' as const;
-  private readonly running = new Set<() => void>();
+  private readonly runner: ProcessRunner;
 
   constructor(
     private readonly engineId: string,
     private readonly options: PocketsphinxOptions,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.runner = new ProcessRunner({
+      program: options.binary,
+      owner: engineId,
+      installHint: INSTALL_HINT,
+      concurrency: 'caller', // the engine's max_concurrent queue bounds decodes, warm or not
+    });
+  }
 
   async decode(job: DecodeJob, signal: AbortSignal): Promise<DecodedUtterance[]> {
     const args = ['-infile', job.input, '-time', 'yes', '-hmm', this.options.hmm, '-dict', this.options.dict];
     args.push(...(job.jsgf !== undefined ? ['-jsgf', job.jsgf] : ['-lm', this.options.lm]));
     for (const [flag, value] of Object.entries(this.options.decoderOptions)) args.push(`-${flag}`, value);
-    const run = await this.run(args, signal);
-    if (run.code !== 0) throw this.failure(run, job.jsgf !== undefined);
-    return parseCliOutput(run.stdout);
+    try {
+      const run = await this.runner.run(args, { signal, stderrLines: ERROR_LINES, what: 'decode' });
+      return parseCliOutput(run.stdout.toString('utf8'));
+    } catch (error) {
+      if (error instanceof ProgramError && error.failure === 'exit_code')
+        throw this.failure(error, job.jsgf !== undefined);
+      throw error;
+    }
   }
 
   async probe(): Promise<EngineHealth> {
-    if (!(await startsUp(this.options.binary)))
-      return { available: false, reason: `${this.options.binary} is not installed (${INSTALL_HINT})` };
+    // `-help yes` prints its flags and exits (code 1) in ~30 ms, loading no model.
+    const startsUp = await this.runner.probe(['-help', 'yes'], { acceptExitCodes: [1] });
+    if (!startsUp.available) return startsUp;
     const problem = await modelFilesProblem(this.options);
     return problem ? { available: false, reason: problem } : { available: true };
   }
 
   dispose(): void {
-    for (const kill of this.running) kill();
+    this.runner.close();
   }
 
   /** What a non-zero exit means: a grammar problem is the client's, anything else the engine's. */
-  private failure(run: CliRun, withGrammar: boolean): EngineError {
-    const detail = run.errors.join('; ');
-    this.logger.warn({ engine: this.engineId, code: run.code, errors: run.errors }, 'pocketsphinx failed');
+  private failure(error: ProgramError, withGrammar: boolean): EngineError {
+    const detail = (error.details.stderr ?? '').split('\n').join('; ');
+    const code = error.details.exitCode;
+    this.logger.warn({ engine: this.engineId, code, errors: error.details.stderr }, 'pocketsphinx failed');
     if (withGrammar) {
       const missing = /The word '([^']+)' is missing in the dictionary/.exec(detail);
       if (missing) {
@@ -82,46 +69,6 @@ export class PocketsphinxCliDecoder implements PocketsphinxDecoder {
       if (/jsgf|grammar|fsg/i.test(detail))
         return new EngineError('invalid_input', 'the grammar is not valid JSGF', this.engineId);
     }
-    return new EngineError('failed', `pocketsphinx exited with code ${run.code}`, this.engineId);
-  }
-
-  /** One decoder process; killed when the signal aborts or the decoder is disposed. */
-  private run(args: string[], signal: AbortSignal): Promise<CliRun> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(this.options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      child.stdout.on('error', () => undefined); // the exit status reports a failed run
-      child.stderr.on('error', () => undefined);
-      const stdout: Buffer[] = [];
-      const errors: string[] = [];
-      let pending = '';
-      child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-      child.stderr.setEncoding('utf8');
-      child.stderr.on('data', (text: string) => {
-        const lines = (pending + text).split('\n');
-        pending = lines.pop() ?? '';
-        for (const line of lines) {
-          if (/^(ERROR|FATAL)/.test(line) && errors.length < MAX_ERROR_LINES)
-            errors.push(line.trim().slice(0, 300));
-        }
-      });
-      const kill = (): void => killQuietly(child);
-      this.running.add(kill);
-      signal.addEventListener('abort', kill, { once: true });
-      const settle = (): void => {
-        this.running.delete(kill);
-        signal.removeEventListener('abort', kill);
-      };
-      // `on`, not `once`: a later error (a failed kill) must find a listener too.
-      child.on('error', (error) => {
-        settle();
-        const message = `${this.options.binary} could not be started (${INSTALL_HINT})`;
-        reject(new EngineError('unavailable', message, this.engineId, { cause: error }));
-      });
-      child.once('close', (code) => {
-        settle();
-        if (signal.aborted) reject(abortedError(this.engineId));
-        else resolve({ stdout: Buffer.concat(stdout).toString('utf8'), errors, code });
-      });
-    });
+    return new EngineError('failed', `pocketsphinx exited with code ${code}`, this.engineId);
   }
 }

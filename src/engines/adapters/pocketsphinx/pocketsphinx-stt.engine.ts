@@ -67,7 +67,6 @@ export class PocketsphinxSttEngine implements SttEngine {
 
   capabilities(): SttCapabilities {
     return {
-      kind: 'process',
       sampleRate: POCKETSPHINX_SAMPLE_RATE,
       languages: [this.options.language],
       wordTimestamps: true,

@@ -1,4 +1,3 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { abortedError, EngineError } from '../../ports/engine-error.js';
+import { type RunningProgram, startProgram } from '../../process/program-process.js';
 import type { EngineHealth } from '../../ports/engine-health.js';
 import type { DecodeJob, PocketsphinxDecoder } from './pocketsphinx-decoder.js';
 import { modelFilesProblem, WARM_INSTALL_HINT } from './pocketsphinx-model.js';
@@ -46,7 +46,7 @@ interface PendingDecode {
 }
 
 interface Server {
-  child: ChildProcessWithoutNullStreams;
+  program: RunningProgram;
   ready: Promise<void>;
   folder: string;
   pending: Map<number, PendingDecode>;
@@ -106,7 +106,7 @@ export class PocketsphinxWarmDecoder implements PocketsphinxDecoder {
       };
       server.pending.set(id, pending);
       signal.addEventListener('abort', onAbort, { once: true });
-      server.child.stdin.write(
+      server.program.stdin?.write(
         `${JSON.stringify({ id, input: job.input, output, jsgf: job.jsgf ?? null })}\n`,
       );
     });
@@ -129,9 +129,10 @@ export class PocketsphinxWarmDecoder implements PocketsphinxDecoder {
       (server) => {
         for (const pending of server.pending.values())
           if (pending.pid !== undefined) killQuietly(pending.pid);
-        // Closing stdin makes the server kill any decoder left and exit.
-        server.child.stdin.end();
-        setTimeout(() => killChild(server.child), 2000).unref();
+        // Closing stdin makes the server kill any decoder left and exit; if it does not,
+        // its process group (the server and every decoder it forked) is killed.
+        server.program.stdin?.end();
+        setTimeout(() => server.program.kill(), 2000).unref();
       },
       () => undefined,
     );
@@ -155,7 +156,7 @@ export class PocketsphinxWarmDecoder implements PocketsphinxDecoder {
   private start(): Promise<Server> {
     const starting: Promise<Server> = this.spawnServer().then((server) => {
       // Attached before any I/O event can fire, so no exit is missed.
-      server.child.once('close', () => {
+      void server.program.exited.then(() => {
         if (this.server === starting) this.server = undefined;
       });
       return server;
@@ -179,7 +180,12 @@ export class PocketsphinxWarmDecoder implements PocketsphinxDecoder {
         .map(([flag, value]) => `-${flag} ${value}\n`)
         .join(''),
     );
-    const child = spawn(this.options.python, [serverScript(), argfile], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Started like every program (no shell, own process group), but long-lived, speaking a
+    // line protocol, so not through ProcessRunner.run(); see the ProcessRunner docs.
+    const program = startProgram(this.options.python, [serverScript(), argfile], {
+      stdin: 'pipe',
+      maxStderrBytes: 2000,
+    });
     const pending = new Map<number, PendingDecode>();
     let markReady: () => void = () => undefined;
     let failStart: (error: Error) => void = () => undefined;
@@ -190,16 +196,8 @@ export class PocketsphinxWarmDecoder implements PocketsphinxDecoder {
     ready.catch(() => undefined); // observed by running()
     const startTimer = setTimeout(() => {
       failStart(new EngineError('unavailable', 'the warm decoder did not start in time', this.engineId));
-      killChild(child);
+      program.kill();
     }, START_TIMEOUT_MS);
-    let stderrTail = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (text: string) => {
-      stderrTail = (stderrTail + text).slice(-2000);
-    });
-    child.stdin.on('error', () => undefined); // EPIPE once it has exited; 'close' says why
-    child.stdout.on('error', () => undefined);
-    child.stderr.on('error', () => undefined);
     const onLine = (line: string): void => {
       let message: { ready?: boolean; fatal?: string; id?: number; pid?: number; exit?: number };
       try {
@@ -234,7 +232,7 @@ export class PocketsphinxWarmDecoder implements PocketsphinxDecoder {
         if (message.exit !== undefined) job.settle(message.exit);
       }
     };
-    createInterface({ input: child.stdout }).on('line', (line: string) => {
+    createInterface({ input: program.stdout }).on('line', (line: string) => {
       try {
         onLine(line);
       } catch (error) {
@@ -245,28 +243,20 @@ export class PocketsphinxWarmDecoder implements PocketsphinxDecoder {
         );
       }
     });
-    // `on`, not `once`: a later error (a failed kill) must find a listener too.
-    child.on('error', (error) => {
+    void program.exited.then(({ code, signal, spawnError }) => {
       clearTimeout(startTimer);
-      failStart(
-        new EngineError(
-          'unavailable',
-          `${this.options.python} could not be started (${WARM_INSTALL_HINT})`,
-          this.engineId,
-          { cause: error },
-        ),
-      );
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(startTimer);
+      if (spawnError) {
+        const message = `${this.options.python} could not be started (${WARM_INSTALL_HINT})`;
+        failStart(new EngineError('unavailable', message, this.engineId, { cause: spawnError }));
+      }
       const reason = `the warm decoder stopped (${signal ?? `exit code ${code}`})`;
       failStart(new EngineError('unavailable', `${reason} (${WARM_INSTALL_HINT})`, this.engineId));
-      if (!this.disposed)
-        this.logger.warn({ engine: this.engineId, code, signal, stderr: stderrTail }, reason);
+      if (!this.disposed && !spawnError)
+        this.logger.warn({ engine: this.engineId, code, signal, stderr: program.stderr() }, reason);
       for (const job of pending.values()) job.settle(new Error(reason));
       void rm(folder, { recursive: true, force: true });
     });
-    return { child, ready, folder, pending };
+    return { program, ready, folder, pending };
   }
 }
 
@@ -277,14 +267,6 @@ async function readResult(path: string): Promise<ChildResult> {
     return typeof parsed === 'object' && parsed !== null ? parsed : {};
   } catch {
     return {};
-  }
-}
-
-function killChild(child: ChildProcessWithoutNullStreams): void {
-  try {
-    child.kill('SIGKILL');
-  } catch {
-    // already gone
   }
 }
 

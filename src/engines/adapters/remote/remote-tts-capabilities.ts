@@ -6,7 +6,6 @@ export function remoteTtsCapabilities(
   sampleRate: number,
 ): TtsCapabilities {
   return {
-    kind: 'remote',
     streaming: false,
     wordTimestamps: false,
     cloning: false,
