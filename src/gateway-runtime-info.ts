@@ -1,3 +1,5 @@
+import type { EngineCallObserver } from './engines/resilience/engine-call-observer.js';
+
 /** Facts fixed at start-up that providers may need (not part of the live config). */
 export interface GatewayRuntimeInfo {
   version: string;
@@ -6,4 +8,9 @@ export interface GatewayRuntimeInfo {
   folders: { referenceAudio: string; voices: string; outputs: string };
   /** Absolute folder for temporary files (uploads being received, decoder inputs). */
   tempDir: string;
+  /**
+   * Told the outcome of every engine call (the gateway's metrics). Every engine registry
+   * hands it to the guards it builds, so each kind of engine is measured the same way.
+   */
+  engineCallObserver?: EngineCallObserver;
 }

@@ -21,6 +21,8 @@ import type { GatewayRuntimeInfo } from './gateway-runtime-info.js';
 import { createRootLogger } from './observability/logger.factory.js';
 import { LogRedactor } from './observability/log-redactor.js';
 import { NestLoggerAdapter } from './observability/nest-logger.adapter.js';
+import { GatewayMetrics } from './observability/metrics/gateway-metrics.js';
+import { MetricsPortServer } from './observability/metrics/metrics-port.server.js';
 
 export interface GatewayOptions {
   configPath: string;
@@ -95,11 +97,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   await Promise.all([...Object.values(folders), tempDir].map((folder) => mkdir(folder, { recursive: true })));
 
   const database = await connectDatabase({ config: settings.database, rootDir, logger });
+  const metrics = new GatewayMetrics();
+  metrics.trackDatabasePool(() => poolCountsOf(database));
   const runtime: GatewayRuntimeInfo = {
     version: await packageVersion(),
     databaseKind: database.kind,
     folders,
     tempDir,
+    engineCallObserver: metrics,
   };
 
   let app: NestExpressApplication;
@@ -110,6 +115,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         logger,
         dataSource: database.dataSource,
         runtime,
+        metrics,
         extraModules: options.extraModules,
         bootstrapKeySink: options.bootstrapKeySink ?? ((message) => process.stderr.write(`${message}\n`)),
       }),
@@ -124,6 +130,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   app.set('etag', false);
   app.set('trust proxy', 'loopback');
   app.use(requestContextMiddleware);
+  app.use(metrics.httpMiddleware);
   const inFlight = new InFlightRequests();
   app.use(inFlight.middleware);
   app.use(
@@ -146,6 +153,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   );
   config.watch();
 
+  const metricsPort = new MetricsPortServer(metrics, config, logger);
   let closing: Promise<void> | undefined;
   const gateway: Gateway = {
     app,
@@ -159,14 +167,37 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
       const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
       logger.info({ url, database: database.kind }, 'speech-gateway listening');
+      const { enabled, port: scrapePort } = config.current.metrics;
+      if (enabled && scrapePort !== undefined) {
+        try {
+          await metricsPort.listen(scrapePort, config.current.server.host);
+        } catch (error) {
+          await gateway.close();
+          throw error;
+        }
+      }
       return url;
     },
     close() {
-      closing ??= shutDown({ app, config, logger, database, inFlight });
+      closing ??= metricsPort.close().then(() => shutDown({ app, config, logger, database, inFlight }));
       return closing;
     },
   };
   return gateway;
+}
+
+/** The pg pool's connection counts (PostgreSQL and the embedded database both use the pg driver). */
+function poolCountsOf(
+  database: DatabaseConnection,
+): { total: number; idle: number; waiting: number } | undefined {
+  // TypeORM types the postgres driver's pool as `any`; read it as unknown and check the shape.
+  const pool: unknown = (database.dataSource.driver as { master?: unknown }).master;
+  if (typeof pool !== 'object' || pool === null) return undefined;
+  const { totalCount, idleCount, waitingCount } = pool as Record<string, unknown>;
+  if (typeof totalCount !== 'number' || typeof idleCount !== 'number' || typeof waitingCount !== 'number') {
+    return undefined;
+  }
+  return { total: totalCount, idle: idleCount, waiting: waitingCount };
 }
 
 /** How long aborted requests get to settle (release their reservations) before they are forced to. */

@@ -209,6 +209,17 @@ export class MiddlewareConfig {
   @ValidateNested() @Type(() => AnalyticsMiddlewareConfig) analytics = new AnalyticsMiddlewareConfig();
 }
 
+export class MetricsConfig {
+  /** GET /metrics answers (admin or `ops` keys); off → 404 FEATURE_DISABLED and no metrics port. */
+  @IsBoolean() enabled = true;
+  /**
+   * Restart. When set, /metrics is also served without authentication on this port (same
+   * host as the server), for a Prometheus that cannot hold an API key; keep it off the
+   * public network.
+   */
+  @IsOptional() @IsInt() @Min(1) @Max(65535) port?: number;
+}
+
 export class GenerationConfig {
   @IsNumber() @Min(0) @Max(2) defaultTemperature = 0.8;
   @IsNumber() @Min(0.25) @Max(4) defaultSpeedFactor = 1.0;
@@ -426,6 +437,7 @@ export class AppConfig {
   @ValidateNested() @Type(() => FeaturesConfig) features = new FeaturesConfig();
   @ValidateNested() @Type(() => RoutersConfig) routers = new RoutersConfig();
   @ValidateNested() @Type(() => MiddlewareConfig) middleware = new MiddlewareConfig();
+  @ValidateNested() @Type(() => MetricsConfig) metrics = new MetricsConfig();
   @ValidateNested() @Type(() => GenerationConfig) gen = new GenerationConfig();
   @ValidateNested() @Type(() => EnginesConfig) engines = new EnginesConfig();
   @ValidateNested() @Type(() => ResilienceConfig) resilience = new ResilienceConfig();

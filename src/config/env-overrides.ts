@@ -49,6 +49,7 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
     kind: 'number',
   },
   { variable: 'BULKHEAD_QUEUE', path: ['resilience', 'bulkhead', 'queue'], kind: 'number' },
+  { variable: 'METRICS_ENABLED', path: ['metrics', 'enabled'], kind: 'boolean' },
   { variable: 'RATE_LIMIT_ENABLED', path: ['rate_limits', 'enabled'], kind: 'boolean' },
   { variable: 'RATE_LIMIT_STORE', path: ['rate_limits', 'store'], kind: 'string' },
   {

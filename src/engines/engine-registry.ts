@@ -1,11 +1,17 @@
 import { createHash } from 'node:crypto';
 import type { OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { resilienceFor, type AppConfig, type EngineEntryConfig, type ResilienceConfig } from '../config/config.schema.js';
+import {
+  resilienceFor,
+  type AppConfig,
+  type EngineEntryConfig,
+  type ResilienceConfig,
+} from '../config/config.schema.js';
 import type { ConfigService } from '../config/config.service.js';
 import type { GatewayRuntimeInfo } from '../gateway-runtime-info.js';
 import type { EngineFactory } from './ports/engine-factory.js';
 import type { EngineHealth, EngineKind } from './ports/engine-health.js';
+import type { EngineCallObserver } from './resilience/engine-call-observer.js';
 import type { EngineResilienceStatsSnapshot } from './resilience/engine-resilience-stats.js';
 import type { ResilienceSettings } from './resilience/resilience-policy.factory.js';
 
@@ -27,8 +33,16 @@ export interface EngineRegistrySpec<TEngine extends ManagedEngine> {
   /** "TTS", "STT": used in messages. */
   label: string;
   factories: ReadonlyArray<EngineFactory<TEngine>>;
-  /** Puts the engine behind its own resilience policy. */
-  wrap(engine: TEngine, resilience: ResilienceSettings, logger: Logger): GuardedEngine<TEngine>;
+  /**
+   * Puts the engine behind its own resilience policy; `observer` (metrics) goes to its
+   * EngineCallGuard's options.
+   */
+  wrap(
+    engine: TEngine,
+    resilience: ResilienceSettings,
+    logger: Logger,
+    observer?: EngineCallObserver,
+  ): GuardedEngine<TEngine>;
 }
 
 /** What /tts/voices and /health say about one configured engine. */
@@ -223,6 +237,7 @@ export abstract class EngineRegistry<TEngine extends ManagedEngine>
         factory.create({ id: entry.id, options: entry.options }, { logger, folders: this.runtime.folders }),
         resilienceFor(resilience, entry.resilience),
         logger,
+        this.runtime.engineCallObserver,
       );
       this.logger.info({ engine: entry.id, type: entry.type }, 'engine built');
     } catch (error) {
