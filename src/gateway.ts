@@ -13,6 +13,7 @@ import { inputGuardMiddleware } from './common/input-guard.middleware.js';
 import { MeteringService } from './accounts/metering.service.js';
 import { AppError } from './common/app-error.js';
 import { InFlightRequests } from './common/in-flight-requests.js';
+import { corsMiddleware } from './common/cors.middleware.js';
 import { requestContextMiddleware } from './common/request-context.middleware.js';
 import { ConfigService } from './config/config.service.js';
 import type { Environment } from './config/env-overrides.js';
@@ -78,6 +79,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     logger.level = next.middleware.logging.logLevel;
     redactor.setSecrets(config.secretValues());
   });
+  for (const warning of config.deprecationWarnings) logger.warn(`deprecated config key: ${warning}`);
   for (const override of config.envOverrides) {
     logger.info({ variable: override.variable, path: override.path }, 'config key overridden by environment');
   }
@@ -129,15 +131,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // Envelopes carry a timestamp, so an ETag never matches; hashing every body is wasted work.
   app.set('etag', false);
   app.set('trust proxy', 'loopback');
-  app.use(requestContextMiddleware);
+  app.use(requestContextMiddleware(() => config.current.server.requestIdHeader));
   app.use(metrics.httpMiddleware);
+  app.use(corsMiddleware(() => config.current));
   const inFlight = new InFlightRequests();
   app.use(inFlight.middleware);
   app.use(
     express.json({ limit: `${settings.server.maxJsonBodyKb}kb` }),
     inputGuardMiddleware(() => config.current.server.maxJsonDepth),
   );
-  if (settings.server.corsOrigins.length > 0) app.enableCors({ origin: settings.server.corsOrigins });
   SwaggerModule.setup(
     'docs',
     app,

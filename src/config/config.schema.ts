@@ -33,7 +33,10 @@ export class ServerConfig {
   /** 0 picks a free port (tests). */
   @IsInt() @Min(0) @Max(65535) port = 8004;
   @IsString() host = '0.0.0.0';
+  /** Older spelling of cors.allowed_origins (both are honoured, live). */
   @IsArray() @IsString({ each: true }) corsOrigins: string[] = [];
+  /** The header that carries the request id in and out (CORRELATION_ID_HEADER); X-Request-ID is always echoed too. */
+  @IsString() @Matches(/^[A-Za-z0-9-]{1,64}$/) requestIdHeader = 'X-Request-ID';
   /** Largest JSON body accepted, in kilobytes. */
   @IsInt() @IsPositive() maxJsonBodyKb = 1024;
   /** Deepest nesting of objects and arrays a JSON body may have (400 VALIDATION_FAILED beyond). */
@@ -43,6 +46,31 @@ export class ServerConfig {
    * aborted and their quota reservations released.
    */
   @IsNumber() @IsPositive() shutdownTimeoutSeconds = 10;
+}
+
+/** Browser cross-origin access, read per request (live). */
+export class CorsConfig {
+  /** Exact origins (`https://app.example.com`) or `*` for any; empty (and no server.cors_origins) = CORS off. */
+  @IsArray() @IsString({ each: true }) @MaxLength(512, { each: true }) allowedOrigins: string[] = [];
+  @IsArray() @Matches(/^[A-Za-z]{1,16}$/, { each: true }) allowedMethods: string[] = [
+    'GET',
+    'HEAD',
+    'POST',
+    'PUT',
+    'PATCH',
+    'DELETE',
+  ];
+  /** Request headers a browser may send cross-origin. */
+  @IsArray() @Matches(/^[A-Za-z0-9-]{1,64}$/, { each: true }) allowedHeaders: string[] = [
+    'Authorization',
+    'Content-Type',
+    'Accept',
+    'X-Request-ID',
+  ];
+  /** Cookies and Authorization on cross-origin requests (never with `*`). */
+  @IsBoolean() allowCredentials = false;
+  /** How long a browser may cache a preflight answer. */
+  @IsInt() @Min(0) @Max(86400) maxAgeSeconds = 600;
 }
 
 export class AuthConfig {
@@ -265,6 +293,8 @@ export class RetryConfig {
 }
 
 export class CircuitBreakerConfig {
+  /** false: failures never open the breaker (CIRCUIT_BREAKER_ENABLED=false). Optional in the type so literal settings stay valid. */
+  @IsBoolean() enabled?: boolean = true;
   @IsInt() @Min(1) failureThreshold = 5;
   @IsNumber() @IsPositive() timeoutSeconds = 60;
   @IsInt() @Min(1) halfOpenMaxCalls = 3;
@@ -290,6 +320,7 @@ export class RetryOverrides {
 }
 
 export class CircuitBreakerOverrides {
+  @IsOptional() @IsBoolean() enabled?: boolean;
   @IsOptional() @IsInt() @Min(1) failureThreshold?: number;
   @IsOptional() @IsNumber() @IsPositive() timeoutSeconds?: number;
   @IsOptional() @IsInt() @Min(1) halfOpenMaxCalls?: number;
@@ -433,6 +464,7 @@ export class PathsConfig {
 
 export class AppConfig {
   @ValidateNested() @Type(() => ServerConfig) server = new ServerConfig();
+  @ValidateNested() @Type(() => CorsConfig) cors = new CorsConfig();
   @ValidateNested() @Type(() => AuthConfig) auth = new AuthConfig();
   @ValidateNested() @Type(() => FeaturesConfig) features = new FeaturesConfig();
   @ValidateNested() @Type(() => RoutersConfig) routers = new RoutersConfig();
