@@ -22,7 +22,6 @@ import { SttModule } from './stt/stt.module.js';
 import { TtsModule } from './tts/tts.module.js';
 import type { GatewayRuntimeInfo } from './gateway-runtime-info.js';
 import { AnalyticsInterceptor } from './observability/analytics.interceptor.js';
-import { LoggingInterceptor } from './observability/logging.interceptor.js';
 import { GatewayMetrics } from './observability/metrics/gateway-metrics.js';
 import { ObservabilityModule } from './observability/observability.module.js';
 import { TimingInterceptor } from './observability/timing.interceptor.js';
@@ -85,7 +84,6 @@ export class AppModule {
         { provide: APP_GUARD, useClass: PlanThrottlerGuard },
         // Outermost first: timing sees the whole handling, the envelope is applied innermost.
         { provide: APP_INTERCEPTOR, useClass: TimingInterceptor },
-        { provide: APP_INTERCEPTOR, useClass: LoggingInterceptor },
         { provide: APP_INTERCEPTOR, useClass: AnalyticsInterceptor },
         { provide: APP_INTERCEPTOR, useClass: QuotaHeaderInterceptor },
         { provide: APP_INTERCEPTOR, useClass: EnvelopeInterceptor },

@@ -21,7 +21,9 @@ import { connectDatabase, type DatabaseConnection } from './database/database-co
 import type { GatewayRuntimeInfo } from './gateway-runtime-info.js';
 import { createRootLogger } from './observability/logger.factory.js';
 import { LogRedactor } from './observability/log-redactor.js';
-import { NestLoggerAdapter } from './observability/nest-logger.adapter.js';
+import { Logger as NestPinoLogger } from 'nestjs-pino';
+import { GatewayPinoLogger } from './observability/gateway-pino-logger.js';
+import { createRequestLogger } from './observability/request-logger.js';
 import { GatewayMetrics } from './observability/metrics/gateway-metrics.js';
 import { MetricsPortServer } from './observability/metrics/metrics-port.server.js';
 
@@ -75,8 +77,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     destination: options.logDestination,
   });
   config.useLogger(logger);
+  const requestLogger = createRequestLogger(logger, config);
   config.onChange((next) => {
     logger.level = next.middleware.logging.logLevel;
+    // pino children copy their level when made; the request logger's follows the root's.
+    requestLogger.logger.level = next.middleware.logging.logLevel;
     redactor.setSecrets(config.secretValues());
   });
   for (const warning of config.deprecationWarnings) logger.warn(`deprecated config key: ${warning}`);
@@ -121,7 +126,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         extraModules: options.extraModules,
         bootstrapKeySink: options.bootstrapKeySink ?? ((message) => process.stderr.write(`${message}\n`)),
       }),
-      { logger: new NestLoggerAdapter(logger), bodyParser: false, abortOnError: false },
+      {
+        logger: new NestPinoLogger(new GatewayPinoLogger(logger), {}),
+        bodyParser: false,
+        abortOnError: false,
+      },
     );
   } catch (error) {
     await database.close();
@@ -133,6 +142,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   app.set('trust proxy', 'loopback');
   app.use(requestContextMiddleware(() => config.current.server.requestIdHeader));
   app.use(metrics.httpMiddleware);
+  app.use(requestLogger);
   app.use(corsMiddleware(() => config.current));
   const inFlight = new InFlightRequests();
   app.use(inFlight.middleware);
