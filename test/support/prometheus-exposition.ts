@@ -19,9 +19,10 @@ export function parseExposition(text: string): PromSample[] {
     for (const label of (match[2] ?? '').matchAll(LABEL)) {
       labels[label[1]] = label[2].replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
     }
-    const raw = match[3];
-    const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : Number(raw);
-    if (Number.isNaN(value) && raw !== 'NaN') throw new Error(`not a number in: ${line}`);
+    // Prometheus parses values like Go's ParseFloat: NaN and Inf in any letter case (prom-client writes "Nan").
+    const raw = match[3].toLowerCase();
+    const value = /^\+?inf$/.test(raw) ? Infinity : raw === '-inf' ? -Infinity : Number(raw);
+    if (Number.isNaN(value) && raw !== 'nan') throw new Error(`not a number in: ${line}`);
     samples.push({ name: match[1], labels, value });
   }
   return samples;
