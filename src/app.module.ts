@@ -23,7 +23,7 @@ import { SttModule } from './stt/stt.module.js';
 import { TtsModule } from './tts/tts.module.js';
 import type { GatewayRuntimeInfo } from './gateway-runtime-info.js';
 import { AnalyticsInterceptor } from './observability/analytics.interceptor.js';
-import { LoggingInterceptor } from './observability/logging.interceptor.js';
+import { GatewayMetrics } from './observability/metrics/gateway-metrics.js';
 import { ObservabilityModule } from './observability/observability.module.js';
 import { TimingInterceptor } from './observability/timing.interceptor.js';
 
@@ -32,13 +32,14 @@ export interface AppModuleDependencies {
   logger: Logger;
   dataSource: DataSource;
   runtime: GatewayRuntimeInfo;
+  metrics: GatewayMetrics;
   /** Receives the one-time bootstrap admin key (main.ts: stderr). */
   bootstrapKeySink?: BootstrapKeySink;
   /** Extra modules mounted beside the product's (tests use this for probe routes). */
   extraModules?: Type[];
 }
 
-/** Things bootstrap created before Nest (logger, database, start-up facts), shared app-wide. */
+/** Things bootstrap created before Nest (logger, database, metrics, start-up facts), shared app-wide. */
 @Global()
 @Module({})
 class CoreModule {
@@ -49,9 +50,10 @@ class CoreModule {
         { provide: ROOT_LOGGER, useValue: deps.logger },
         { provide: DataSource, useValue: deps.dataSource },
         { provide: BOOT_OPTIONS, useValue: deps.runtime },
+        { provide: GatewayMetrics, useValue: deps.metrics },
         { provide: BOOTSTRAP_KEY_SINK, useValue: deps.bootstrapKeySink ?? (() => undefined) },
       ],
-      exports: [ROOT_LOGGER, DataSource, BOOT_OPTIONS, BOOTSTRAP_KEY_SINK],
+      exports: [ROOT_LOGGER, DataSource, BOOT_OPTIONS, BOOTSTRAP_KEY_SINK, GatewayMetrics],
     };
   }
 }
@@ -84,7 +86,6 @@ export class AppModule {
         { provide: APP_GUARD, useClass: PlanThrottlerGuard },
         // Outermost first: timing sees the whole handling, the envelope is applied innermost.
         { provide: APP_INTERCEPTOR, useClass: TimingInterceptor },
-        { provide: APP_INTERCEPTOR, useClass: LoggingInterceptor },
         { provide: APP_INTERCEPTOR, useClass: AnalyticsInterceptor },
         { provide: APP_INTERCEPTOR, useClass: QuotaHeaderInterceptor },
         { provide: APP_INTERCEPTOR, useClass: EnvelopeInterceptor },

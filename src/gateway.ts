@@ -14,6 +14,7 @@ import { MeteringService } from './accounts/metering.service.js';
 import { BOOTSTRAP_KEY_FILE } from './accounts/bootstrap-admin.js';
 import { AppError } from './common/app-error.js';
 import { InFlightRequests } from './common/in-flight-requests.js';
+import { corsMiddleware } from './common/cors.middleware.js';
 import { requestContextMiddleware } from './common/request-context.middleware.js';
 import { ConfigService } from './config/config.service.js';
 import type { Environment } from './config/env-overrides.js';
@@ -22,7 +23,11 @@ import type { GatewayRuntimeInfo } from './gateway-runtime-info.js';
 import { createRootLogger } from './observability/logger.factory.js';
 import { LogRedactor } from './observability/log-redactor.js';
 import { listeningUrls } from './listening-urls.js';
-import { NestLoggerAdapter } from './observability/nest-logger.adapter.js';
+import { Logger as NestPinoLogger } from 'nestjs-pino';
+import { GatewayPinoLogger } from './observability/gateway-pino-logger.js';
+import { createRequestLogger } from './observability/request-logger.js';
+import { GatewayMetrics } from './observability/metrics/gateway-metrics.js';
+import { MetricsPortServer } from './observability/metrics/metrics-port.server.js';
 
 export interface GatewayOptions {
   configPath: string;
@@ -77,10 +82,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     destination: options.logDestination,
   });
   config.useLogger(logger);
+  const requestLogger = createRequestLogger(logger, config);
   config.onChange((next) => {
     logger.level = next.middleware.logging.logLevel;
+    // pino children copy their level when made; the request logger's follows the root's.
+    requestLogger.logger.level = next.middleware.logging.logLevel;
     redactor.setSecrets(config.secretValues());
   });
+  for (const warning of config.deprecationWarnings) logger.warn(`deprecated config key: ${warning}`);
   for (const override of config.envOverrides) {
     logger.info({ variable: override.variable, path: override.path }, 'config key overridden by environment');
   }
@@ -100,12 +109,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   await Promise.all([...Object.values(folders), tempDir].map((folder) => mkdir(folder, { recursive: true })));
 
   const database = await connectDatabase({ config: settings.database, rootDir, logger });
+  const metrics = new GatewayMetrics();
+  metrics.trackDatabasePool(() => poolCountsOf(database));
   const runtime: GatewayRuntimeInfo = {
     version: await packageVersion(),
     databaseKind: database.kind,
     folders,
     tempDir,
     bootstrapKeyFile: resolve(rootDir, BOOTSTRAP_KEY_FILE),
+    engineCallObserver: metrics,
   };
   // Held until the server listens, so the key is the last thing a newcomer sees, not buried in start-up lines.
   const bootstrapNotices: string[] = [];
@@ -118,10 +130,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         logger,
         dataSource: database.dataSource,
         runtime,
+        metrics,
         extraModules: options.extraModules,
         bootstrapKeySink: (message) => bootstrapNotices.push(message),
       }),
-      { logger: new NestLoggerAdapter(logger), bodyParser: false, abortOnError: false },
+      {
+        logger: new NestPinoLogger(new GatewayPinoLogger(logger), {}),
+        bodyParser: false,
+        abortOnError: false,
+      },
     );
   } catch (error) {
     await database.close();
@@ -131,14 +148,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // Envelopes carry a timestamp, so an ETag never matches; hashing every body is wasted work.
   app.set('etag', false);
   app.set('trust proxy', 'loopback');
-  app.use(requestContextMiddleware);
+  app.use(requestContextMiddleware(() => config.current.server.requestIdHeader));
+  app.use(metrics.httpMiddleware);
+  app.use(requestLogger);
+  app.use(corsMiddleware(() => config.current));
   const inFlight = new InFlightRequests();
   app.use(inFlight.middleware);
   app.use(
     express.json({ limit: `${settings.server.maxJsonBodyKb}kb` }),
     inputGuardMiddleware(() => config.current.server.maxJsonDepth),
   );
-  if (settings.server.corsOrigins.length > 0) app.enableCors({ origin: settings.server.corsOrigins });
   SwaggerModule.setup(
     'docs',
     app,
@@ -154,6 +173,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   );
   config.watch();
 
+  const metricsPort = new MetricsPortServer(metrics, config, logger);
   let closing: Promise<void> | undefined;
   const gateway: Gateway = {
     app,
@@ -175,17 +195,40 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         },
         'speech-gateway listening',
       );
+      const { enabled, port: scrapePort } = config.current.metrics;
+      if (enabled && scrapePort !== undefined) {
+        try {
+          await metricsPort.listen(scrapePort, config.current.server.host);
+        } catch (error) {
+          await gateway.close();
+          throw error;
+        }
+      }
       logger.flush?.();
       const sink = options.bootstrapKeySink ?? ((message: string) => process.stderr.write(`${message}\n`));
       for (const notice of bootstrapNotices.splice(0)) sink(notice);
       return url;
     },
     close() {
-      closing ??= shutDown({ app, config, logger, database, inFlight });
+      closing ??= metricsPort.close().then(() => shutDown({ app, config, logger, database, inFlight }));
       return closing;
     },
   };
   return gateway;
+}
+
+/** The pg pool's connection counts (PostgreSQL and the embedded database both use the pg driver). */
+function poolCountsOf(
+  database: DatabaseConnection,
+): { total: number; idle: number; waiting: number } | undefined {
+  // TypeORM types the postgres driver's pool as `any`; read it as unknown and check the shape.
+  const pool: unknown = (database.dataSource.driver as { master?: unknown }).master;
+  if (typeof pool !== 'object' || pool === null) return undefined;
+  const { totalCount, idleCount, waitingCount } = pool as Record<string, unknown>;
+  if (typeof totalCount !== 'number' || typeof idleCount !== 'number' || typeof waitingCount !== 'number') {
+    return undefined;
+  }
+  return { total: totalCount, idle: idleCount, waiting: waitingCount };
 }
 
 /** How long aborted requests get to settle (release their reservations) before they are forced to. */

@@ -67,7 +67,17 @@ describe('per-plan rate limits shared by two nodes through Redis', () => {
       [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
     );
     for (const res of served) assert.equal(res.headers['ratelimit-limit'], '10');
+    // The IETF draft fields, beside the older ones: every window's policy and state.
+    served.forEach((res, i) => {
+      assert.equal(res.headers['ratelimit-policy'], '"minute";q=10;w=60, "burst";q=100;w=1');
+      assert.match(
+        res.headers['ratelimit'],
+        new RegExp(`^"minute";r=${9 - i};t=\\d+, "burst";r=\\d+;t=\\d+$`),
+      );
+    });
     for (const res of limited) {
+      assert.match(res.headers['ratelimit-policy'], /^"minute";q=10;w=60/);
+      assert.match(res.headers['ratelimit'], /^"minute";r=0;t=([1-9]|[1-5]\d|60)(, "burst";r=\d+;t=\d+)?$/);
       assert.equal(res.body.metadata.error_code, 'RATE_LIMITED');
       assert.ok(Number(res.headers['retry-after']) >= 1 && Number(res.headers['retry-after']) <= 60);
       assert.equal(res.headers['ratelimit-remaining'], '0');

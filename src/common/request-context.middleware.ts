@@ -4,11 +4,21 @@ import { acceptOrGenerateRequestId, RequestContextStore } from './request-contex
 export const REQUEST_ID_HEADER = 'X-Request-ID';
 
 /**
- * First middleware of every request: adopts a valid X-Request-ID or makes one, echoes it,
- * and opens the AsyncLocalStorage context the rest of the request runs in.
+ * First middleware of every request: adopts a valid request id from the configured header
+ * (server.request_id_header, CORRELATION_ID_HEADER; read per request) or makes one, echoes
+ * it in that header and in X-Request-ID, and opens the AsyncLocalStorage context the rest
+ * of the request runs in.
  */
-export function requestContextMiddleware(req: Request, res: Response, next: NextFunction): void {
-  const requestId = acceptOrGenerateRequestId(req.header(REQUEST_ID_HEADER));
-  res.setHeader(REQUEST_ID_HEADER, requestId);
-  RequestContextStore.run({ requestId, startedAt: process.hrtime.bigint(), principal: req.ip }, () => next());
+export function requestContextMiddleware(
+  headerName: () => string = () => REQUEST_ID_HEADER,
+): (req: Request, res: Response, next: NextFunction) => void {
+  return (req, res, next) => {
+    const header = headerName();
+    const requestId = acceptOrGenerateRequestId(req.header(header));
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    if (header.toLowerCase() !== REQUEST_ID_HEADER.toLowerCase()) res.setHeader(header, requestId);
+    RequestContextStore.run({ requestId, startedAt: process.hrtime.bigint(), principal: req.ip }, () =>
+      next(),
+    );
+  };
 }

@@ -36,6 +36,8 @@ export interface RequestContext {
   /** Set by feature services so analytics can record them. */
   engine?: string;
   voice?: string;
+  /** Set once an engine first returned audio for this request (time-to-first-audio metric). */
+  firstAudioObserved?: boolean;
   /** Seconds of audio the request produced or consumed. */
   audioSeconds?: number;
   /** Set by the API-key guard. */

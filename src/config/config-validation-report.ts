@@ -5,6 +5,8 @@ export interface ConfigValidationReport {
   valid: boolean;
   /** Why the last attempt was refused; empty when it was applied. */
   errors: string[];
+  /** Deprecated keys the live config uses, each with its replacement (accepted, not errors). */
+  warnings: string[];
   source: 'startup' | 'file' | 'patch';
   last_attempt_at: string;
   last_applied_at: string;

@@ -2,6 +2,7 @@ import { plainToInstance } from 'class-transformer';
 import { type ValidationError, validateSync } from 'class-validator';
 import * as yaml from 'js-yaml';
 import { documentShapeErrors } from './config-document-shape.js';
+import { applyDeprecatedKeys } from './deprecated-keys.js';
 import { keysToCamel, keysToSnake, snakePathOf } from './config-keys.js';
 import { AppConfig, PlanConfig } from './config.schema.js';
 import { chatModelErrors, fallbackErrors, routeFallbackErrors } from './engine-fallback.js';
@@ -16,6 +17,8 @@ export type ConfigParseResult =
       /** The file's document, before environment overrides (what PATCH edits). */
       fileDocument: Record<string, unknown>;
       overrides: AppliedOverride[];
+      /** Deprecated keys the file uses, each with its replacement. */
+      warnings: string[];
     }
   | { ok: false; errors: string[] };
 
@@ -60,7 +63,8 @@ export function buildConfig(fileDocument: Record<string, unknown>, env: Environm
   // Reserved keys never reach the readers below (a merge or lookup through them reaches Object.prototype).
   const shapeErrors = documentShapeErrors(fileDocument);
   if (shapeErrors.length > 0) return { ok: false, errors: shapeErrors };
-  const seeded = seedDefaultPlans(fileDocument);
+  const current = applyDeprecatedKeys(fileDocument);
+  const seeded = seedDefaultPlans(current.document);
   const { raw, applied } = applyEnvOverrides(seeded, env);
   const overriddenShapeErrors = documentShapeErrors(raw);
   if (overriddenShapeErrors.length > 0) return { ok: false, errors: overriddenShapeErrors };
@@ -108,7 +112,13 @@ export function buildConfig(fileDocument: Record<string, unknown>, env: Environm
   annotateEnvSources(errors, applied);
 
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, config: deepFreeze(config), fileDocument, overrides: applied };
+  return {
+    ok: true,
+    config: deepFreeze(config),
+    fileDocument,
+    overrides: applied,
+    warnings: current.warnings,
+  };
 }
 
 function seedDefaultPlans(document: Record<string, unknown>): Record<string, unknown> {
@@ -155,6 +165,11 @@ function crossFieldErrors(config: AppConfig): string[] {
   if (!config.database.url && config.database.schema !== 'public') {
     // The embedded database serves every connection from one session and ignores per-connection search_path.
     errors.push('database.schema other than public needs database.url (the embedded database uses public)');
+  }
+  const origins = [...config.cors.allowedOrigins, ...config.server.corsOrigins];
+  if (config.cors.allowCredentials && origins.includes('*')) {
+    // A credentialed answer must name the origin; echoing any origin with credentials would open every account to every site.
+    errors.push("cors.allow_credentials cannot be true while the allowed origins include '*'");
   }
   if (config.rateLimits.store === 'redis' && !config.rateLimits.redisUrl) {
     errors.push('rate_limits.redis_url (or REDIS_URL) is required when rate_limits.store is redis');

@@ -33,7 +33,10 @@ export class ServerConfig {
   /** 0 picks a free port (tests). */
   @IsInt() @Min(0) @Max(65535) port = 8004;
   @IsString() host = '0.0.0.0';
+  /** Older spelling of cors.allowed_origins (both are honoured, live). */
   @IsArray() @IsString({ each: true }) corsOrigins: string[] = [];
+  /** The header that carries the request id in and out (CORRELATION_ID_HEADER); X-Request-ID is always echoed too. */
+  @IsString() @Matches(/^[A-Za-z0-9-]{1,64}$/) requestIdHeader = 'X-Request-ID';
   /** Largest JSON body accepted, in kilobytes. */
   @IsInt() @IsPositive() maxJsonBodyKb = 1024;
   /** Deepest nesting of objects and arrays a JSON body may have (400 VALIDATION_FAILED beyond). */
@@ -43,6 +46,31 @@ export class ServerConfig {
    * aborted and their quota reservations released.
    */
   @IsNumber() @IsPositive() shutdownTimeoutSeconds = 10;
+}
+
+/** Browser cross-origin access, read per request (live). */
+export class CorsConfig {
+  /** Exact origins (`https://app.example.com`) or `*` for any; empty (and no server.cors_origins) = CORS off. */
+  @IsArray() @IsString({ each: true }) @MaxLength(512, { each: true }) allowedOrigins: string[] = [];
+  @IsArray() @Matches(/^[A-Za-z]{1,16}$/, { each: true }) allowedMethods: string[] = [
+    'GET',
+    'HEAD',
+    'POST',
+    'PUT',
+    'PATCH',
+    'DELETE',
+  ];
+  /** Request headers a browser may send cross-origin. */
+  @IsArray() @Matches(/^[A-Za-z0-9-]{1,64}$/, { each: true }) allowedHeaders: string[] = [
+    'Authorization',
+    'Content-Type',
+    'Accept',
+    'X-Request-ID',
+  ];
+  /** Cookies and Authorization on cross-origin requests (never with `*`). */
+  @IsBoolean() allowCredentials = false;
+  /** How long a browser may cache a preflight answer. */
+  @IsInt() @Min(0) @Max(86400) maxAgeSeconds = 600;
 }
 
 export class AuthConfig {
@@ -209,6 +237,17 @@ export class MiddlewareConfig {
   @ValidateNested() @Type(() => AnalyticsMiddlewareConfig) analytics = new AnalyticsMiddlewareConfig();
 }
 
+export class MetricsConfig {
+  /** GET /metrics answers (admin or `ops` keys); off → 404 FEATURE_DISABLED and no metrics port. */
+  @IsBoolean() enabled = true;
+  /**
+   * Restart. When set, /metrics is also served without authentication on this port (same
+   * host as the server), for a Prometheus that cannot hold an API key; keep it off the
+   * public network.
+   */
+  @IsOptional() @IsInt() @Min(1) @Max(65535) port?: number;
+}
+
 export class GenerationConfig {
   @IsNumber() @Min(0) @Max(2) defaultTemperature = 0.8;
   @IsNumber() @Min(0.25) @Max(4) defaultSpeedFactor = 1.0;
@@ -262,6 +301,8 @@ export class RetryConfig {
 }
 
 export class CircuitBreakerConfig {
+  /** false: failures never open the breaker (CIRCUIT_BREAKER_ENABLED=false). Optional in the type so literal settings stay valid. */
+  @IsBoolean() enabled?: boolean = true;
   @IsInt() @Min(1) failureThreshold = 5;
   @IsNumber() @IsPositive() @Max(MAX_TIMER_SECONDS) timeoutSeconds = 60;
   @IsInt() @Min(1) halfOpenMaxCalls = 3;
@@ -287,6 +328,7 @@ export class RetryOverrides {
 }
 
 export class CircuitBreakerOverrides {
+  @IsOptional() @IsBoolean() enabled?: boolean;
   @IsOptional() @IsInt() @Min(1) failureThreshold?: number;
   @IsOptional() @IsNumber() @IsPositive() @Max(MAX_TIMER_SECONDS) timeoutSeconds?: number;
   @IsOptional() @IsInt() @Min(1) halfOpenMaxCalls?: number;
@@ -431,10 +473,12 @@ export class PathsConfig {
 
 export class AppConfig {
   @ValidateNested() @Type(() => ServerConfig) server = new ServerConfig();
+  @ValidateNested() @Type(() => CorsConfig) cors = new CorsConfig();
   @ValidateNested() @Type(() => AuthConfig) auth = new AuthConfig();
   @ValidateNested() @Type(() => FeaturesConfig) features = new FeaturesConfig();
   @ValidateNested() @Type(() => RoutersConfig) routers = new RoutersConfig();
   @ValidateNested() @Type(() => MiddlewareConfig) middleware = new MiddlewareConfig();
+  @ValidateNested() @Type(() => MetricsConfig) metrics = new MetricsConfig();
   @ValidateNested() @Type(() => GenerationConfig) gen = new GenerationConfig();
   @ValidateNested() @Type(() => EnginesConfig) engines = new EnginesConfig();
   @ValidateNested() @Type(() => ResilienceConfig) resilience = new ResilienceConfig();

@@ -62,6 +62,7 @@ export class ConfigService implements OnModuleDestroy {
     this.report = {
       valid: true,
       errors: [],
+      warnings: initial.warnings,
       source: 'startup',
       last_attempt_at: now,
       last_applied_at: now,
@@ -88,6 +89,11 @@ export class ConfigService implements OnModuleDestroy {
 
   get validation(): ConfigValidationReport {
     return this.report;
+  }
+
+  /** Deprecated keys the live config uses, each with its replacement. */
+  get deprecationWarnings(): readonly string[] {
+    return this.report.warnings;
   }
 
   get envOverrides(): readonly AppliedOverride[] {
@@ -204,12 +210,14 @@ export class ConfigService implements OnModuleDestroy {
 
   private apply(result: Extract<ConfigParseResult, { ok: true }>, source: 'file' | 'patch'): void {
     const previous = this.config;
+    const previousWarnings = this.report.warnings;
     this.config = result.config;
     this.overrides = result.overrides;
     const now = new Date().toISOString();
     this.report = {
       valid: true,
       errors: [],
+      warnings: result.warnings,
       source,
       last_attempt_at: now,
       last_applied_at: now,
@@ -217,6 +225,11 @@ export class ConfigService implements OnModuleDestroy {
       config_path: this.configPath,
     };
     this.logger?.info({ source, changed: changedSections(previous, this.config) }, 'configuration applied');
+    // Each deprecation is logged once, not again at every later edit that keeps it.
+    for (const warning of result.warnings) {
+      if (!previousWarnings.includes(warning))
+        this.logger?.warn({ source }, `deprecated config key: ${warning}`);
+    }
     for (const listener of this.listeners) {
       try {
         listener(this.config, previous);

@@ -6,7 +6,7 @@
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
-type ValueKind = 'string' | 'number' | 'boolean';
+type ValueKind = 'string' | 'number' | 'boolean' | 'list';
 
 interface EnvOverride {
   variable: string;
@@ -49,20 +49,36 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
     kind: 'number',
   },
   { variable: 'BULKHEAD_QUEUE', path: ['resilience', 'bulkhead', 'queue'], kind: 'number' },
+  { variable: 'METRICS_ENABLED', path: ['metrics', 'enabled'], kind: 'boolean' },
+  { variable: 'CORRELATION_ID_HEADER', path: ['server', 'request_id_header'], kind: 'string' },
+  { variable: 'CORS_ALLOWED_ORIGINS', path: ['cors', 'allowed_origins'], kind: 'list' },
+  { variable: 'CORS_ALLOWED_METHODS', path: ['cors', 'allowed_methods'], kind: 'list' },
+  { variable: 'CORS_ALLOW_CREDENTIALS', path: ['cors', 'allow_credentials'], kind: 'boolean' },
+  {
+    variable: 'CIRCUIT_BREAKER_ENABLED',
+    path: ['resilience', 'circuit_breaker', 'enabled'],
+    kind: 'boolean',
+  },
   { variable: 'RATE_LIMIT_ENABLED', path: ['rate_limits', 'enabled'], kind: 'boolean' },
   { variable: 'RATE_LIMIT_STORE', path: ['rate_limits', 'store'], kind: 'string' },
   {
     // The migration guides' single global limit maps onto the default plan.
     variable: 'RATE_LIMIT_REQUESTS_PER_MINUTE',
-    path: (raw) => {
-      const limits = raw['rate_limits'];
-      const plan =
-        isRecord(limits) && typeof limits['default_plan'] === 'string' ? limits['default_plan'] : 'free';
-      return ['rate_limits', 'plans', plan, 'requests_per_minute'];
-    },
+    path: (raw) => ['rate_limits', 'plans', defaultPlanOf(raw), 'requests_per_minute'],
+    kind: 'number',
+  },
+  {
+    // Like the global limit: the guides' one burst size is the default plan's one-second window.
+    variable: 'RATE_LIMIT_BURST_SIZE',
+    path: (raw) => ['rate_limits', 'plans', defaultPlanOf(raw), 'burst_per_second'],
     kind: 'number',
   },
 ];
+
+function defaultPlanOf(raw: Record<string, unknown>): string {
+  const limits = raw['rate_limits'];
+  return isRecord(limits) && typeof limits['default_plan'] === 'string' ? limits['default_plan'] : 'free';
+}
 
 export interface AppliedOverride {
   variable: string;
@@ -81,6 +97,12 @@ function setOwn(node: Record<string, unknown>, key: string, value: unknown): voi
 /** Strings that look like the wanted kind become that kind; anything else stays a string so validation names it. */
 function coerce(value: string, kind: ValueKind): unknown {
   const trimmed = value.trim();
+  // Comma-separated (CORS_ALLOWED_ORIGINS=https://a.example,https://b.example).
+  if (kind === 'list')
+    return trimmed
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
   if (kind === 'number' && trimmed !== '' && Number.isFinite(Number(trimmed))) return Number(trimmed);
   if (kind === 'boolean') {
     if (/^(true|1|yes|on)$/i.test(trimmed)) return true;

@@ -21,8 +21,8 @@ export class ChatEngineRegistry extends EngineRegistry<ChatEngine> {
         section: 'chat',
         label: 'chat',
         factories: CHAT_ENGINE_FACTORIES,
-        wrap: (engine, resilience, engineLogger) =>
-          new ResilientChatEngine(engine, resilience, { logger: engineLogger }),
+        wrap: (engine, resilience, engineLogger, observer) =>
+          new ResilientChatEngine(engine, resilience, { logger: engineLogger, observer }),
       },
       config,
       logger,

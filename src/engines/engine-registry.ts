@@ -14,6 +14,7 @@ import { lazyResampler } from './engine-resampler.js';
 import type { ClipResampler } from './ports/audio-clip.js';
 import type { EngineFactory } from './ports/engine-factory.js';
 import type { EngineHealth, EngineKind } from './ports/engine-health.js';
+import type { EngineCallObserver } from './resilience/engine-call-observer.js';
 import type { EngineResilienceStatsSnapshot } from './resilience/engine-resilience-stats.js';
 import type { ResilienceSettings } from './resilience/resilience-policy.factory.js';
 
@@ -35,8 +36,16 @@ export interface EngineRegistrySpec<TEngine extends ManagedEngine> {
   /** "TTS", "STT": used in messages. */
   label: string;
   factories: ReadonlyArray<EngineFactory<TEngine>>;
-  /** Puts the engine behind its own resilience policy. */
-  wrap(engine: TEngine, resilience: ResilienceSettings, logger: Logger): GuardedEngine<TEngine>;
+  /**
+   * Puts the engine behind its own resilience policy; `observer` (metrics) goes to its
+   * EngineCallGuard's options.
+   */
+  wrap(
+    engine: TEngine,
+    resilience: ResilienceSettings,
+    logger: Logger,
+    observer?: EngineCallObserver,
+  ): GuardedEngine<TEngine>;
 }
 
 /** What /tts/voices and /health say about one configured engine. */
@@ -241,6 +250,7 @@ export abstract class EngineRegistry<TEngine extends ManagedEngine>
         ),
         resilienceFor(resilience, entry.resilience),
         logger,
+        this.runtime.engineCallObserver,
       );
       this.logger.info({ engine: entry.id, type: entry.type }, 'engine built');
     } catch (error) {

@@ -24,8 +24,8 @@ export class SttEngineRegistry extends EngineRegistry<SttEngine> {
         section: 'stt',
         label: 'STT',
         factories: STT_ENGINE_FACTORIES,
-        wrap: (engine, resilience, engineLogger) =>
-          new ResilientSttEngine(engine, resilience, { logger: engineLogger }),
+        wrap: (engine, resilience, engineLogger, observer) =>
+          new ResilientSttEngine(engine, resilience, { logger: engineLogger, observer }),
       },
       config,
       logger,

@@ -24,8 +24,8 @@ export class TtsEngineRegistry extends EngineRegistry<TtsEngine> {
         section: 'tts',
         label: 'TTS',
         factories: TTS_ENGINE_FACTORIES,
-        wrap: (engine, resilience, engineLogger) =>
-          new ResilientTtsEngine(engine, resilience, { logger: engineLogger }),
+        wrap: (engine, resilience, engineLogger, observer) =>
+          new ResilientTtsEngine(engine, resilience, { logger: engineLogger, observer }),
       },
       config,
       logger,

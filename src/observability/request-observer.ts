@@ -12,10 +12,10 @@ export const RESPONSE_TIME_HEADER = 'X-Response-Time';
 const OBSERVED = Symbol('speech-gateway:observed');
 
 type ObservedRequest = Request & { [OBSERVED]?: Set<Observation> };
-export type Observation = 'timing' | 'logging' | 'analytics';
+export type Observation = 'timing' | 'analytics';
 
 /**
- * What the timing, logging and analytics interceptors do, in one place so that requests
+ * What the timing and analytics interceptors do, in one place so that requests
  * refused before any interceptor runs (unknown route, guard, unreadable body) are observed
  * the same way by the exception filter. Each observation reads its switch from the live
  * config per request and happens at most once per request.
@@ -55,26 +55,6 @@ export class RequestObserver {
     });
   }
 
-  observeLogging(req: Request, res: Response): void {
-    if (!this.config.current.middleware.logging.enabled || !this.claim(req, 'logging')) return;
-    const context = RequestContextStore.current();
-    const startedAt = context?.startedAt ?? process.hrtime.bigint();
-    onResponseDone(res, (status) => {
-      const ms = Math.round(elapsedSeconds(startedAt) * 1000);
-      const fields = {
-        request_id: context?.requestId,
-        method: req.method,
-        path: req.path,
-        status,
-        ms,
-        bytes: Number(res.getHeader('content-length') ?? 0) || undefined,
-      };
-      if (status >= 500) this.logger.error(fields, 'request failed');
-      else if (status === CLIENT_CLOSED_REQUEST) this.logger.info(fields, 'request aborted by the client');
-      else this.logger.info(fields, 'request completed');
-    });
-  }
-
   observeAnalytics(req: Request, res: Response, routePattern: string | undefined): void {
     if (!this.config.current.middleware.analytics.enabled || !this.claim(req, 'analytics')) return;
     const context = RequestContextStore.current();
@@ -98,7 +78,6 @@ export class RequestObserver {
   /** Used by the exception filter for requests no interceptor saw. */
   observeAll(req: Request, res: Response): void {
     this.observeTiming(req, res);
-    this.observeLogging(req, res);
     this.observeAnalytics(req, res, routePatternOf(req));
   }
 }

@@ -7,6 +7,7 @@ import { accessRuleOf } from '../accounts/auth/access.decorator.js';
 import { AppError } from '../common/app-error.js';
 import { RequestContextStore } from '../common/request-context.js';
 import { ConfigService } from '../config/config.service.js';
+import { recordRateLimitWindow } from './ratelimit-headers.js';
 import { RateLimitStorage } from './rate-limit.storage.js';
 
 /** The named windows every plan has: requests per minute and a one-second burst. */
@@ -41,7 +42,9 @@ function limitOf(config: ConfigService, name: ThrottlerName): number {
 /**
  * @nestjs/throttler with per-plan limits: the plan of the caller (the default plan when
  * keyless) sets each window's limit, counts are keyed by user, not by route, and answers
- * carry RateLimit-Limit/-Remaining/-Reset (the tightest window) and Retry-After on 429.
+ * carry the IETF draft's RateLimit-Policy and RateLimit (every window), the older
+ * RateLimit-Limit/-Remaining/-Reset (the minute window, or the one that refused) and
+ * Retry-After on 429.
  */
 @Injectable()
 export class PlanThrottlerGuard extends ThrottlerGuard {
@@ -80,6 +83,13 @@ export class PlanThrottlerGuard extends ThrottlerGuard {
     const key = generateKey(context, await getTracker(req, context), name);
     const record = await this.storageService.increment(key, ttl, limit, blockDuration, name);
     const remaining = Math.max(0, limit - record.totalHits);
+    recordRateLimitWindow(res, {
+      name,
+      limit,
+      windowSeconds: ttl / 1000,
+      remaining: record.isBlocked ? 0 : remaining,
+      resetSeconds: record.isBlocked ? Math.max(1, record.timeToBlockExpire) : record.timeToExpire,
+    });
     // The minute window is the plan's headline limit; a burst refusal reports its own window.
     if (name === 'minute' || record.isBlocked) {
       res.setHeader('RateLimit-Limit', String(limit));

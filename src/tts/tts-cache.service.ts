@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { BOOT_OPTIONS, ROOT_LOGGER } from '../common/injection-tokens.js';
 import { ConfigService } from '../config/config.service.js';
+import { GatewayMetrics } from '../observability/metrics/gateway-metrics.js';
 import type { WordTiming } from '../engines/ports/audio-clip.js';
 import type { GatewayRuntimeInfo } from '../gateway-runtime-info.js';
 import type { TtsResultMeta } from './tts.service.js';
@@ -39,13 +40,16 @@ export class TtsCacheService {
   private readonly dir: string;
   private index?: Promise<Map<string, IndexEntry>>;
   private totalBytes = 0;
+  private entries = 0;
 
   constructor(
     private readonly config: ConfigService,
     @Inject(BOOT_OPTIONS) runtime: GatewayRuntimeInfo,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
+    @Optional() private readonly metrics?: GatewayMetrics,
   ) {
     this.dir = join(runtime.folders.outputs, 'cache');
+    metrics?.trackCacheSize(() => ({ bytes: this.totalBytes, entries: this.entries }));
   }
 
   get enabled(): boolean {
@@ -65,7 +69,10 @@ export class TtsCacheService {
     if (!this.enabled) return null;
     const index = await this.loadIndex();
     const entry = index.get(key);
-    if (!entry) return null;
+    if (!entry) {
+      this.metrics?.cacheLookup(false);
+      return null;
+    }
     try {
       const [audio, metaText] = await Promise.all([
         readFile(this.pathOf(key, 'bin')),
@@ -74,10 +81,12 @@ export class TtsCacheService {
       entry.lastUsed = Date.now();
       const now = new Date();
       void utimes(this.pathOf(key, 'bin'), now, now).catch(() => undefined);
+      this.metrics?.cacheLookup(true);
       return { audio, meta: JSON.parse(metaText) as CachedResultMeta };
     } catch {
       // Removed behind our back (or half-written by a crash): forget it.
       this.forget(index, key);
+      this.metrics?.cacheLookup(false);
       return null;
     }
   }
@@ -95,6 +104,7 @@ export class TtsCacheService {
     }
     index.set(key, { size: audio.length, lastUsed: Date.now() });
     this.totalBytes += audio.length;
+    this.entries = index.size;
     await this.evict(index);
   }
 
@@ -125,6 +135,7 @@ export class TtsCacheService {
         index.set(name.slice(0, -4), { size: info.size, lastUsed: info.mtimeMs });
         this.totalBytes += info.size;
       }
+      this.entries = index.size;
       return index;
     })();
     return this.index;
@@ -149,5 +160,6 @@ export class TtsCacheService {
     if (!entry) return;
     index.delete(key);
     this.totalBytes -= entry.size;
+    this.entries = index.size;
   }
 }

@@ -10,6 +10,7 @@ import type { EngineStatus } from '../engines/engine-registry.js';
 import { TtsEngineRegistry } from '../engines/tts-engine-registry.js';
 import { abortWhenClientLeaves } from './client-abort.js';
 import { SynthesizeDto } from './dto/synthesize.dto.js';
+import { requestedVoice } from './dto/voice-alias.js';
 import { VoiceQueryDto } from './dto/voice-query.dto.js';
 import { TtsStatisticsService, type TtsStatisticsRow } from './tts-statistics.service.js';
 import {
@@ -77,7 +78,7 @@ export class TtsController {
         : (this.config.current.gen.defaultResponseFormat as OutputFormat);
     const request: TtsRequest = {
       text: body.text,
-      voice: body.voice,
+      voice: requestedVoice(body),
       model: body.model,
       speed: body.speed,
       pitch: body.pitch,

@@ -2,6 +2,8 @@ import { BrokenCircuitError, BulkheadRejectedError, CircuitState, TaskCancelledE
 import type { Logger } from 'pino';
 import { abortedError, EngineError } from '../ports/engine-error.js';
 import type { EngineHealth } from '../ports/engine-health.js';
+import { RequestContextStore } from '../../common/request-context.js';
+import type { AudioMeasure, EngineCallObserver } from './engine-call-observer.js';
 import { EngineResilienceStats, type EngineResilienceStatsSnapshot } from './engine-resilience-stats.js';
 import {
   CircuitOpenError,
@@ -25,6 +27,8 @@ export interface EngineCallGuardOptions {
   latencyWindow?: number;
   /** Names the work in debug logs ("synthesis", "transcription"). */
   callName?: string;
+  /** Told every call's outcome (metrics). */
+  observer?: EngineCallObserver;
 }
 
 /**
@@ -40,6 +44,7 @@ export class EngineCallGuard {
   private readonly tracker: EngineResilienceStats;
   private readonly timeoutLabel: string;
   private readonly timeoutMs: number;
+  private readonly observer?: EngineCallObserver;
   private probePending = false;
   private openedAt = 0;
 
@@ -53,6 +58,7 @@ export class EngineCallGuard {
     this.timeoutMs = Math.round(settings.timeoutSeconds * 1000);
     const logger = options.logger;
     const callName = options.callName ?? 'call';
+    this.observer = options.observer;
     this.policy = buildEnginePolicy(settings, {
       maxRetryAfterMs: options.maxRetryAfterMs,
       onRetry: ({ attempt, delayMs, error }) => {
@@ -72,6 +78,14 @@ export class EngineCallGuard {
         else logger?.info({ engine: engineId, state }, `circuit breaker ${state}`);
       },
     });
+    const bulkhead = this.policy.bulkhead;
+    this.observer?.guardBuilt(engineId, {
+      breakerState: () => this.tracker.breakerState,
+      bulkhead: () => ({
+        active: settings.bulkhead.maxConcurrent - bulkhead.executionSlots,
+        queued: settings.bulkhead.queue - bulkhead.queueSlots,
+      }),
+    });
   }
 
   /**
@@ -89,12 +103,16 @@ export class EngineCallGuard {
     return this.tracker.snapshot();
   }
 
-  /** Runs `work` (given the attempt's signal) under the policy. */
-  run<T>(work: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
+  /**
+   * Runs `work` (given the attempt's signal) under the policy. `audio` says how much audio a
+   * result stands for, for the real-time factor and time-to-first-audio metrics.
+   */
+  run<T>(work: (signal: AbortSignal) => Promise<T>, signal: AbortSignal, audio?: AudioMeasure<T>): Promise<T> {
     return this.execute(
       this.policy.executor,
       (context, call) => this.attempt(work, signal, context, call),
       signal,
+      audio,
     );
   }
 
@@ -120,8 +138,10 @@ export class EngineCallGuard {
     executor: EnginePolicy['executor'],
     attempt: (context: AttemptContext, call: { probe: boolean }) => Promise<T>,
     signal: AbortSignal,
+    audio?: AudioMeasure<T>,
   ): Promise<T> {
     this.tracker.call();
+    this.observer?.callStarted(this.engineId);
     if (signal.aborted) {
       this.tracker.abort();
       throw abortedError(this.engineId);
@@ -134,11 +154,30 @@ export class EngineCallGuard {
         signal,
         () => abortedError(this.engineId),
       );
-      this.tracker.success(performance.now() - started);
+      const elapsedMs = performance.now() - started;
+      this.tracker.success(elapsedMs);
+      if (this.observer) this.observeSuccess(result, elapsedMs / 1000, audio);
       return result;
     } catch (error) {
       throw this.settle(error, signal, performance.now() - started);
     }
+  }
+
+  private observeSuccess<T>(result: T, seconds: number, audio: AudioMeasure<T> | undefined): void {
+    if (!audio) {
+      this.observer?.callSucceeded(this.engineId, seconds);
+      return;
+    }
+    let timeToFirstAudioSeconds: number | undefined;
+    const context = audio.producesAudio ? RequestContextStore.current() : undefined;
+    if (context && !context.firstAudioObserved) {
+      context.firstAudioObserved = true;
+      timeToFirstAudioSeconds = Number(process.hrtime.bigint() - context.startedAt) / 1e9;
+    }
+    this.observer?.callSucceeded(this.engineId, seconds, {
+      audioSeconds: audio.audioSeconds(result),
+      timeToFirstAudioSeconds,
+    });
   }
 
   /** One attempt: the inner call under the attempt's timeout signal and the caller's signal. */
@@ -238,12 +277,14 @@ export class EngineCallGuard {
     const error = thrown instanceof DeliveredStreamError ? thrown.error : thrown;
     if (error instanceof BrokenCircuitError) {
       this.tracker.rejected('circuit_open');
+      this.observer?.callRejected(this.engineId, 'circuit_open');
       return new CircuitOpenError(this.engineId, Math.max(1, Math.ceil(this.openRemainingMs() / 1000)), {
         cause: error,
       });
     }
     if (error instanceof BulkheadRejectedError) {
       this.tracker.rejected('bulkhead_full');
+      this.observer?.callRejected(this.engineId, 'bulkhead_full');
       const p50 = this.tracker.snapshot().latency.p50 ?? 1000;
       return new EngineBusyError(this.engineId, Math.max(1, Math.ceil(p50 / 1000)), { cause: error });
     }
@@ -260,6 +301,7 @@ export class EngineCallGuard {
       return abortedError(this.engineId);
     }
     this.tracker.failure(latencyMs);
+    this.observer?.callFailed(this.engineId, latencyMs / 1000);
     if (error instanceof EngineError) return error;
     const message = error instanceof Error ? error.message : String(error);
     return new EngineError('failed', message, this.engineId, { cause: error });

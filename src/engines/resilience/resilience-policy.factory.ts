@@ -185,13 +185,18 @@ export function buildEnginePolicy(config: ResilienceSettings, hooks: EnginePolic
   const initialDelay = config.retry.initialDelayMs;
 
   const bulkheadPolicy = bulkhead(config.bulkhead.maxConcurrent, config.bulkhead.queue);
-  const breakerPolicy = circuitBreaker(handleWhen(countsAsBreakerFailure), {
-    halfOpenAfter: halfOpenAfterMs,
-    breaker: new ProbationBreaker(
-      config.circuitBreaker.failureThreshold,
-      config.circuitBreaker.halfOpenMaxCalls,
-    ),
-  });
+  // A switched-off breaker is still in the chain (same shape everywhere) but nothing counts against it.
+  const breakerEnabled = config.circuitBreaker.enabled !== false;
+  const breakerPolicy = circuitBreaker(
+    handleWhen((error) => breakerEnabled && countsAsBreakerFailure(error)),
+    {
+      halfOpenAfter: halfOpenAfterMs,
+      breaker: new ProbationBreaker(
+        config.circuitBreaker.failureThreshold,
+        config.circuitBreaker.halfOpenMaxCalls,
+      ),
+    },
+  );
   const retryPolicy = retry(
     handleWhen((error) => isRetryable(error, maxRetryAfterMs)),
     {

@@ -46,6 +46,10 @@ export class ResilientSttEngine implements SttEngine {
   }
 
   transcribe(audio: SttAudio, options: TranscribeOptions, signal: AbortSignal): Promise<Transcript> {
-    return this.guard.run((attemptSignal) => this.inner.transcribe(audio, options, attemptSignal), signal);
+    const audioSeconds = audio.samples.length / audio.sampleRate;
+    return this.guard.run((attemptSignal) => this.inner.transcribe(audio, options, attemptSignal), signal, {
+      audioSeconds: () => audioSeconds,
+      producesAudio: false,
+    });
   }
 }

@@ -201,6 +201,20 @@ describe('ResilientTtsEngine', () => {
     assert.equal(stats.rejections.total, 1);
   });
 
+  it('never opens a switched-off breaker (circuit_breaker.enabled: false)', async () => {
+    const inner = new ScriptedEngine([err('failed'), err('failed'), err('failed'), 'ok']);
+    const base = settings({ failureThreshold: 1, maxAttempts: 1 });
+    const engine = new ResilientTtsEngine(inner, {
+      ...base,
+      circuitBreaker: { ...base.circuitBreaker, enabled: false },
+    });
+    for (let i = 0; i < 3; i++)
+      assert.equal((await kindOf(engine.synthesize(REQUEST, never))).kind, 'failed');
+    assert.equal(engine.stats().breaker.state, 'closed');
+    await engine.synthesize(REQUEST, never);
+    assert.equal(engine.stats().failures, 3);
+  });
+
   it('re-opens on a failed probe, and on a failure during half_open_max_calls probation', async () => {
     const inner = new ScriptedEngine([err('failed'), err('failed'), err('failed'), 'ok', err('failed')]);
     const engine = new ResilientTtsEngine(

@@ -1,4 +1,4 @@
-import type { AudioClip } from '../ports/audio-clip.js';
+import { type AudioClip, clipDurationSeconds } from '../ports/audio-clip.js';
 import type { EngineHealth, EngineVoice } from '../ports/engine-health.js';
 import type { SynthesisRequest, TtsCapabilities, TtsEngine } from '../ports/tts-engine.js';
 import { EngineCallGuard, type EngineCallGuardOptions } from './engine-call-guard.js';
@@ -49,6 +49,9 @@ export class ResilientTtsEngine implements TtsEngine {
   }
 
   synthesize(request: SynthesisRequest, signal: AbortSignal): Promise<AudioClip> {
-    return this.guard.run((attemptSignal) => this.inner.synthesize(request, attemptSignal), signal);
+    return this.guard.run((attemptSignal) => this.inner.synthesize(request, attemptSignal), signal, {
+      audioSeconds: clipDurationSeconds,
+      producesAudio: true,
+    });
   }
 }

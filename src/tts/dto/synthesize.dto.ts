@@ -33,6 +33,22 @@ export class SynthesizeDto {
   @MaxLength(128)
   voice?: string;
 
+  @ApiPropertyOptional({
+    description: 'Alias of `voice` (the OdeaDev API); must agree with `voice` when both are sent',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  voice_name?: string;
+
+  @ApiPropertyOptional({
+    description: 'Alias of `voice` (the STTS server); must agree with `voice` when both are sent',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  voice_id?: string;
+
   @ApiPropertyOptional({ description: 'Engine id to use; must be the engine of the voice' })
   @IsOptional()
   @IsString()
