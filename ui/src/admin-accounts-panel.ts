@@ -269,6 +269,7 @@ export class AdminAccountsPanel {
 
 function formatLimit(value: unknown): string {
   if (Array.isArray(value)) return value.length > 0 ? value.join(', ') : 'all';
-  if (typeof value === 'object' && value !== null) return JSON.stringify(value);
-  return value === undefined ? '—' : String(value);
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+    return String(value);
+  return value === undefined ? '—' : JSON.stringify(value);
 }
