@@ -34,13 +34,6 @@ describe('operator console in Chromium', () => {
       }),
     });
     await waitForVoices(s.t.url, 'language=en-us', 1, admin());
-    // The admin voices API stores any text as a description; the console must show it as text.
-    const described = await fetch(`${s.t.url}/admin/voices/en-us`, {
-      method: 'PATCH',
-      headers: json(s.adminKey),
-      body: JSON.stringify({ description: XSS }),
-    });
-    assert.equal(described.status, 200, await described.text());
     browser = await launchChromium();
   });
   after(async () => {
@@ -174,8 +167,8 @@ describe('operator console in Chromium', () => {
       assert.match(details, /Engine\s*espeak/);
       assert.match(details, /Cache\s*(miss|hit)/);
       if (process.env['UPDATE_CONSOLE_SCREENSHOT'] === '1') {
-        await page.evaluate("document.getElementById('tts-audio').pause()");
-        await page.screenshot({ path: SCREENSHOT, fullPage: false });
+        await page.evaluate("document.getElementById('tts-audio').pause(); window.scrollTo(0, 0)");
+        await page.screenshot({ path: SCREENSHOT, fullPage: true });
       }
     });
   });
@@ -216,24 +209,40 @@ describe('operator console in Chromium', () => {
   });
 
   it('shows markup in a voice description and in chat text as text, never running it', async () => {
-    await withPage(browser, 'xss', async (page, record) => {
-      await signIn(page, s.t.url, s.adminKey);
-      await page.locator('#nav-tts').click();
-      await page.locator('#tts-voice option[value="en-us"]').waitFor({ state: 'attached' });
-      await page.locator('#tts-voice').selectOption('en-us');
-      const description = page.locator('#tts-voice-description');
-      assert.equal(await description.textContent(), XSS);
-      assert.equal(await description.locator('img, script').count(), 0);
+    // The admin voices API stores any text as a description; the console must show it as text.
+    const listed = await requestJson<{
+      data: { voices: Array<{ name: string; description: string | null }> };
+    }>(`${s.t.url}/tts/voices?engine=espeak`, { headers: admin() });
+    const original = listed.body.data.voices.find((voice) => voice.name === 'en-us')?.description ?? '';
+    const describe = (description: string) =>
+      fetch(`${s.t.url}/admin/voices/en-us`, {
+        method: 'PATCH',
+        headers: json(s.adminKey),
+        body: JSON.stringify({ description }),
+      });
+    assert.equal((await describe(XSS)).status, 200);
+    try {
+      await withPage(browser, 'xss', async (page, record) => {
+        await signIn(page, s.t.url, s.adminKey);
+        await page.locator('#nav-tts').click();
+        await page.locator('#tts-voice option[value="en-us"]').waitFor({ state: 'attached' });
+        await page.locator('#tts-voice').selectOption('en-us');
+        const description = page.locator('#tts-voice-description');
+        assert.equal(await description.textContent(), XSS);
+        assert.equal(await description.locator('img, script').count(), 0);
 
-      await page.locator('#nav-conversation').click();
-      await page.locator('#conversation-text').fill(XSS);
-      await page.locator('#conversation-text').press('Enter');
-      await page.locator('.turn-gateway').waitFor({ timeout: 30_000 });
-      assert.equal(await page.locator('.turn-you .turn-text').first().textContent(), XSS);
-      assert.equal(await page.locator('#conversation-log img, #conversation-log script').count(), 0);
-      assert.equal(await page.evaluate<unknown>('window.__xss'), undefined);
-      assert.deepEqual(record.dialogs, []);
-    });
+        await page.locator('#nav-conversation').click();
+        await page.locator('#conversation-text').fill(XSS);
+        await page.locator('#conversation-text').press('Enter');
+        await page.locator('.turn-gateway').waitFor({ timeout: 30_000 });
+        assert.equal(await page.locator('.turn-you .turn-text').first().textContent(), XSS);
+        assert.equal(await page.locator('#conversation-log img, #conversation-log script').count(), 0);
+        assert.equal(await page.evaluate<unknown>('window.__xss'), undefined);
+        assert.deepEqual(record.dialogs, []);
+      });
+    } finally {
+      await describe(original);
+    }
   });
 
   it('holds a typed conversation with spoken replies', async () => {
