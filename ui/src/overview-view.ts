@@ -2,7 +2,9 @@ import { describeError } from './api-client.js';
 import type { ConsoleContext, ConsoleView } from './console-context.js';
 import { h, say, show, statusLine, table } from './dom.js';
 
-const POLL_MS = 5000;
+const FASTEST_POLL_MS = 5000;
+/** Share of the plan's requests per minute the live view may spend on polling. */
+const POLL_BUDGET = 0.25;
 
 interface CheckResult {
   status: string;
@@ -125,11 +127,20 @@ export class OverviewView implements ConsoleView {
         : null,
     );
     void this.refresh();
-    this.timer = window.setInterval(() => void this.refresh(), POLL_MS);
+    this.timer = window.setInterval(() => {
+      if (!document.hidden) void this.refresh();
+    }, this.pollMs());
   }
 
   unmount(): void {
     clearInterval(this.timer);
+  }
+
+  /** /health is public (not counted); breakers, config and validation count against the plan's limit. */
+  private pollMs(): number {
+    const counted = (this.ctx.can('ops') ? 1 : 0) + (this.ctx.can('admin') ? 2 : 0);
+    const perMinute = Number(this.ctx.me.plan['requests_per_minute']) || 10;
+    return Math.max(FASTEST_POLL_MS, (60_000 * counted) / (perMinute * POLL_BUDGET));
   }
 
   private async refresh(): Promise<void> {
