@@ -13,7 +13,9 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json nest-cli.json ./
 COPY src ./src
 COPY migrations ./migrations
+COPY ui ./ui
 RUN npx tsc -p . \
+ && npm run build:ui \
  && cp src/engines/adapters/pocketsphinx/pocketsphinx_server.py dist/src/engines/adapters/pocketsphinx/ \
  && npm prune --omit=dev --no-audit --no-fund
 

@@ -2,7 +2,7 @@
 # Makes sure what the test suite talks to is installed and running: PostgreSQL (database
 # `test`) and Redis on 127.0.0.1, and the Debian packages the speech tests use (ffmpeg with
 # ffprobe, the native espeak-ng, pocketsphinx with its US English model and the recorded
-# test clips). Idempotent: anything already there is left alone. Where
+# test clips, and Chromium for the console's browser tests). Idempotent: anything already there is left alone. Where
 # apt or root is missing it says so and carries on; the server then uses what ships in npm
 # packages (espeak-ng WASM, a static ffmpeg) and tests needing the missing piece fail with a
 # clear error.
@@ -24,6 +24,8 @@ apt_install() {
 
 # --- Debian packages (the speech engines' programs, and what the tests compare against) ---
 bash "$(dirname "$0")/install-speech-packages.sh" --test
+# The browser the console tests drive (not part of the server image, so not in that list).
+bash "$(dirname "$0")/install-test-browser.sh"
 
 # --- PostgreSQL ---
 if ! pg_up; then

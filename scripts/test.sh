@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-services.sh
 rm -rf dist  # stale output of deleted files must not run
 npx tsc -p .
-npx eslint --max-warnings 0 src test bench migrations
+npm run --silent build:ui  # the /ui console the browser tests drive
+npx eslint --max-warnings 0 src test bench migrations ui
 
 mapfile -t files < <(find dist/src dist/test -name '*.spec.js' -o -name '*.e2e-spec.js' | sort)
 if [ "${#files[@]}" -eq 0 ]; then echo "no test files found" >&2; exit 1; fi

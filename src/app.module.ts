@@ -21,6 +21,7 @@ import { OpenAiModule } from './openai/openai.module.js';
 import { ResilienceModule } from './resilience/resilience.module.js';
 import { SttModule } from './stt/stt.module.js';
 import { TtsModule } from './tts/tts.module.js';
+import { UiModule } from './ui/ui.module.js';
 import type { GatewayRuntimeInfo } from './gateway-runtime-info.js';
 import { AnalyticsInterceptor } from './observability/analytics.interceptor.js';
 import { GatewayMetrics } from './observability/metrics/gateway-metrics.js';
@@ -75,6 +76,7 @@ export class AppModule {
         ConversationModule,
         OpenAiModule,
         ResilienceModule,
+        UiModule,
         ...(deps.extraModules ?? []),
       ],
       providers: [

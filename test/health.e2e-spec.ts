@@ -90,6 +90,7 @@ describe('health', () => {
       'core.conversation': false,
       'management.config': true,
       'management.files': true,
+      'management.ui': true,
     });
     assert.deepEqual(report.features, {
       use_new_routers: true,

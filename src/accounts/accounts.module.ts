@@ -6,6 +6,7 @@ import { ApiKeyService } from './api-key.service.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { BootstrapAdmin } from './bootstrap-admin.js';
+import { MeController } from './me/me.controller.js';
 import { MeteringService } from './metering.service.js';
 import { QuotaRepository } from './quota.repository.js';
 import { QuotaService } from './quota.service.js';
@@ -18,7 +19,7 @@ import { UsersRepository } from './users.repository.js';
  */
 @Global()
 @Module({
-  controllers: [AdminUsersController, AdminUsageController],
+  controllers: [AdminUsersController, AdminUsageController, MeController],
   providers: [
     UsersRepository,
     ApiKeysRepository,

@@ -2,6 +2,18 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { UsageLogEntry } from './usage-log.js';
 
+/** One usage_logs row as GET /me/usage shows it to its owner. */
+export interface RecentUsageRow {
+  created_at: Date;
+  endpoint: string;
+  engine: string | null;
+  voice: string | null;
+  audio_seconds: number;
+  status: string;
+  error_code: string | null;
+  latency_ms: number;
+}
+
 export interface UsageSummaryRow {
   user_id: number;
   email: string;
@@ -28,6 +40,19 @@ export class UsageRepository {
         GROUP BY l.user_id, u.email
         ORDER BY l.user_id`,
       [from, to, userId ?? null],
+    );
+  }
+
+  /** A user's latest usage rows, newest first. */
+  recentOf(userId: number, limit: number): Promise<RecentUsageRow[]> {
+    return this.dataSource.query<RecentUsageRow[]>(
+      `SELECT created_at, endpoint, engine, voice, audio_seconds::float8 AS audio_seconds, status, error_code,
+              latency_ms
+         FROM usage_logs
+        WHERE user_id = $1
+        ORDER BY created_at DESC, id DESC
+        LIMIT $2`,
+      [userId, limit],
     );
   }
 

@@ -204,9 +204,15 @@ export class FilesRouterConfig {
   @IsBoolean() enableAnalytics = false;
 }
 
+export class UiRouterConfig {
+  /** The operator console at /ui (static pages that speak the public API with the visitor's key). */
+  @IsBoolean() enabled = true;
+}
+
 export class ManagementRoutersConfig {
   @ValidateNested() @Type(() => ConfigRouterConfig) config = new ConfigRouterConfig();
   @ValidateNested() @Type(() => FilesRouterConfig) files = new FilesRouterConfig();
+  @ValidateNested() @Type(() => UiRouterConfig) ui = new UiRouterConfig();
 }
 
 export class RoutersConfig {
@@ -490,4 +496,4 @@ export class AppConfig {
 
 /** Routers an operator can switch off; the key is the path under `routers:`. */
 export type RouterName =
-  'core.tts' | 'core.stt' | 'core.conversation' | 'management.config' | 'management.files';
+  'core.tts' | 'core.stt' | 'core.conversation' | 'management.config' | 'management.files' | 'management.ui';

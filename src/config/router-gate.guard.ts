@@ -22,6 +22,8 @@ export function routerDisabledReason(config: AppConfig, router: RouterName): str
       return management.config.enabled ? null : 'routers.management.config.enabled is off';
     case 'management.files':
       return management.files.enabled ? null : 'routers.management.files.enabled is off';
+    case 'management.ui':
+      return management.ui.enabled ? null : 'routers.management.ui.enabled is off';
     default:
       return assertNever(router);
   }

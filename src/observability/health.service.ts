@@ -43,6 +43,7 @@ const ROUTERS: RouterName[] = [
   'core.conversation',
   'management.config',
   'management.files',
+  'management.ui',
 ];
 const CHECK_TIMEOUT_MS = 2000;
 
