@@ -113,6 +113,8 @@ describe('the first start', () => {
     const server = run(['--config', config, '--port', String(port)], {}, root);
     try {
       await waitFor(() => KEY.test(server.stderr()), 'the key on stderr', 30_000);
+      // stdout and stderr are separate pipes: the log line may reach us after the key does.
+      await waitFor(() => server.stdout().includes('speech-gateway listening'), 'the listening line', 10_000);
       const key = KEY.exec(server.stderr())?.[0] ?? '';
       assert.equal(server.stderr().split(key).length - 1, 1, 'printed once');
       assert.ok(!server.stdout().includes(key), 'never in the log stream');
