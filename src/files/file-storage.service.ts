@@ -54,6 +54,9 @@ export interface OpenedFile {
   localPath: string;
 }
 
+/** One line of a folder listing. */
+export type FolderEntry = { kind: 'stored'; file: StoredFile } | { kind: 'operator'; file: OperatorFile };
+
 export interface PurgeResult {
   expiredOutputs: number;
   abandonedWrites: number;
@@ -205,6 +208,11 @@ export class FileStorageService {
     if (file.status !== 'ready') {
       throw new AppError('CONFLICT', `File ${file.id} is still being written.`, { status: file.status });
     }
+    if (!(await this.blobs.exists(file.folder, file.id))) {
+      // The row outlived its bytes (removed by hand, a lost volume): nothing to serve.
+      this.logger.error({ fileId: file.id, folder: file.folder }, 'stored file missing on disk');
+      throw notFound(id);
+    }
     return {
       file,
       read: (range) => this.blobs.read(file.folder, file.id, range),
@@ -233,6 +241,28 @@ export class FileStorageService {
       page.offset,
     );
     return { files: rows.map(storedFileOf), total };
+  }
+
+  /**
+   * What GET /files/{folder} shows: for a caller who sees all, the files an operator put in
+   * the folder by hand (by name) first, then the stored files (newest first); for anyone
+   * else their own stored files only. One page of that sequence, and its total length.
+   */
+  async listFolder(
+    folder: FileFolder,
+    caller: FileCaller,
+    page: { limit: number; offset: number },
+  ): Promise<{ entries: FolderEntry[]; total: number }> {
+    const operator = caller.seesAll ? await this.blobs.operatorFiles(folder) : [];
+    const fromOperator = operator
+      .slice(page.offset, page.offset + page.limit)
+      .map((file): FolderEntry => ({ kind: 'operator', file }));
+    const storedOffset = Math.max(0, page.offset - operator.length);
+    const storedLimit = page.limit - fromOperator.length;
+    const stored = await this.list(folder, caller, { limit: Math.max(1, storedLimit), offset: storedOffset });
+    const fromStore =
+      storedLimit > 0 ? stored.files.map((file): FolderEntry => ({ kind: 'stored', file })) : [];
+    return { entries: [...fromOperator, ...fromStore], total: operator.length + stored.total };
   }
 
   /** Names of the owner's complete files in a folder (the STTS server's listing). */
