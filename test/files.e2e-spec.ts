@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { encodeWav } from '../src/audio/wav.js';
 import { FileRetentionService } from '../src/files/file-retention.service.js';
@@ -341,6 +342,60 @@ describe('files: per-user storage under /files/{folder}', () => {
     await fetch(`${s.t.url}/files/outputs/${first.id}`, { method: 'DELETE', headers: bearer(tiny.key) });
     const fits = await upload(s.t.url, tiny.key, 'outputs', randomBytes(10_000));
     assert.equal(fits.status, 201, 'deleting frees the room');
+  });
+
+  it('lets only what fits through when uploads race for the last of the quota', async () => {
+    const racer = await createUserWithKey(s.t.url, s.adminKey, { email: 'racer@example.com', plan: 'tiny' });
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => upload(s.t.url, racer.key, 'outputs', randomBytes(8_000))),
+    );
+    const statuses = answers.map((answer) => answer.status).sort();
+    assert.deepEqual(statuses, [201, 201, 413, 413, 413]);
+    const usage = await s.t.gateway.app.get(FileStorageService).usage(racer.id);
+    assert.deepEqual(usage, { usedBytes: 16_000, quotaBytes: TINY_QUOTA });
+  });
+
+  it('stores from a stream or a buffer, and refuses a new output to an owner at the quota', async () => {
+    const storage = s.t.gateway.app.get(FileStorageService);
+    const filler = await createUserWithKey(s.t.url, s.adminKey, {
+      email: 'filler@example.com',
+      plan: 'tiny',
+    });
+    const streamed = await storage.store({
+      ownerId: filler.id,
+      folder: 'outputs',
+      name: 'streamed.bin',
+      contentType: 'application/octet-stream',
+      source: Readable.from([randomBytes(6_000), randomBytes(6_000)]),
+    });
+    assert.equal(streamed.sizeBytes, 12_000);
+    await assert.rejects(
+      storage.store({
+        ownerId: filler.id,
+        folder: 'outputs',
+        name: 'too-much.bin',
+        contentType: 'application/octet-stream',
+        source: Readable.from([randomBytes(6_000), randomBytes(6_000)]),
+      }),
+      (error: Error & { code?: string }) => error.code === 'STORAGE_QUOTA_EXCEEDED',
+    );
+    const buffered = await storage.store({
+      ownerId: filler.id,
+      folder: 'outputs',
+      name: 'rest.bin',
+      contentType: 'application/octet-stream',
+      source: randomBytes(TINY_QUOTA - 12_000),
+    });
+    assert.equal(buffered.sizeBytes, TINY_QUOTA - 12_000);
+    await assert.rejects(
+      storage.createOutput({ ownerId: filler.id, name: 'job.wav', contentType: 'audio/wav' }),
+      (error: Error & { code?: string }) => error.code === 'STORAGE_QUOTA_EXCEEDED',
+    );
+    const left = await readdir(join(s.t.dir, 'outputs', '.store'));
+    assert.ok(
+      left.every((name) => !name.endsWith('.part')),
+      'no partial file left behind',
+    );
   });
 
   it('refuses an upload past max_upload_size_mb with 413 FILE_TOO_LARGE', async () => {
