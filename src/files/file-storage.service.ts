@@ -76,7 +76,8 @@ function notFound(id: string): AppError {
   return new AppError('NOT_FOUND', `No file ${id.slice(0, 64)}.`);
 }
 
-function quotaExceeded(refusal: QuotaRefusal, adding: number): AppError {
+/** `adding`: the file's size, null when it was cut off before its end. */
+function quotaExceeded(refusal: QuotaRefusal, adding: number | null): AppError {
   return new AppError(
     'STORAGE_QUOTA_EXCEEDED',
     `Storing this file would exceed the ${refusal.plan} plan's storage quota of ${refusal.quotaBytes} bytes (${refusal.usedBytes} used).`,
@@ -109,18 +110,17 @@ export class FileStorageService {
   async store(request: StoreRequest): Promise<StoredFile> {
     const id = randomUUID();
     const maxBytes = request.maxBytes ?? Number.MAX_SAFE_INTEGER;
-    const room = await this.roomLeft(request.ownerId);
+    const usage = await this.usage(request.ownerId);
+    const room =
+      usage.quotaBytes === 0 ? Number.MAX_SAFE_INTEGER : Math.max(0, usage.quotaBytes - usage.usedBytes);
     let size: number;
     try {
       size = await this.blobs.write(request.folder, id, request.source, Math.min(maxBytes, room));
     } catch (error) {
       if (!(error instanceof BlobLimitError)) throw error;
       if (room < maxBytes) {
-        const used = await this.files.usedBytes(request.ownerId);
-        throw quotaExceeded(
-          { usedBytes: used, quotaBytes: used + room, plan: await this.planName(request.ownerId) },
-          room + 1,
-        );
+        const plan = await this.planName(request.ownerId);
+        throw quotaExceeded({ ...usage, plan }, null);
       }
       throw new AppError('FILE_TOO_LARGE', `The file is larger than the limit of ${maxBytes} bytes.`);
     }
@@ -332,12 +332,6 @@ export class FileStorageService {
     const row = await this.files.findById(id);
     if (!row) throw notFound(id);
     return storedFileOf(row);
-  }
-
-  /** Bytes the owner may still store (MAX_SAFE_INTEGER when their plan is unlimited). */
-  private async roomLeft(ownerId: number): Promise<number> {
-    const { usedBytes, quotaBytes } = await this.usage(ownerId);
-    return quotaBytes === 0 ? Number.MAX_SAFE_INTEGER : Math.max(0, quotaBytes - usedBytes);
   }
 
   private async planName(ownerId: number): Promise<string> {
