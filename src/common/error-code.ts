@@ -16,6 +16,10 @@ export type ErrorCode =
   | 'REQUEST_CANCELLED'
   | 'PAYLOAD_TOO_LARGE'
   | 'FILE_TOO_LARGE'
+  /** The user's files would exceed the plan's storage_quota_bytes. */
+  | 'STORAGE_QUOTA_EXCEEDED'
+  /** A download's Range lies outside the file (Content-Range: bytes *\/size). */
+  | 'RANGE_NOT_SATISFIABLE'
   | 'AUDIO_TOO_LONG'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'INVALID_AUDIO'
@@ -67,7 +71,10 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'PAYLOAD_TOO_LARGE':
     case 'FILE_TOO_LARGE':
     case 'AUDIO_TOO_LONG':
+    case 'STORAGE_QUOTA_EXCEEDED':
       return 413;
+    case 'RANGE_NOT_SATISFIABLE':
+      return 416;
     case 'UNSUPPORTED_MEDIA_TYPE':
       return 415;
     case 'ENGINE_FAILED':

@@ -223,9 +223,23 @@ export class ConfigRouterConfig {
   @IsBoolean() enableValidation = true;
 }
 
+export class ReferenceAudioFilesConfig {
+  /** Longer reference audio is refused (413 AUDIO_TOO_LONG); at most this much is decoded to check. */
+  @IsNumber() @IsPositive() @Max(3600) maxAudioSeconds = 60;
+}
+
+export class OutputFilesConfig {
+  /** Outputs (job results, uploads to outputs/) older than this are deleted; 0 = kept until deleted. */
+  @IsInt() @Min(0) @Max(36500) retentionDays = 7;
+}
+
 export class FilesRouterConfig {
   @IsBoolean() enabled = true;
   @IsBoolean() enableAnalytics = false;
+  /** Largest single upload to POST /files/{folder} (413 FILE_TOO_LARGE); voice definitions: at most 64 KB. */
+  @IsNumber() @IsPositive() maxUploadSizeMb = 50;
+  @ValidateNested() @Type(() => ReferenceAudioFilesConfig) referenceAudio = new ReferenceAudioFilesConfig();
+  @ValidateNested() @Type(() => OutputFilesConfig) outputs = new OutputFilesConfig();
 }
 
 export class ManagementRoutersConfig {
@@ -430,6 +444,8 @@ export class PlanConfig {
   @IsArray() @IsString({ each: true }) enginesAllowed: string[] = [];
   /** Longest text a request may send; 0 = the router's limit. */
   @IsInt() @Min(0) maxTextLength = 0;
+  /** Bytes of files (uploads and outputs) a user may keep; 0 = unlimited. Over it: 413 STORAGE_QUOTA_EXCEEDED. */
+  @IsInt() @Min(0) storageQuotaBytes = 100 * 1024 * 1024;
 }
 
 export class RateLimitsConfig {
@@ -456,6 +472,7 @@ export class RateLimitsConfig {
       burstPerSecond: 10,
       quotaSeconds: 36000,
       maxConcurrentRequests: 5,
+      storageQuotaBytes: 1024 * 1024 * 1024,
     }),
     enterprise: Object.assign(new PlanConfig(), {
       requestsPerMinute: 600,
@@ -463,6 +480,7 @@ export class RateLimitsConfig {
       quotaSeconds: 360000,
       maxConcurrentRequests: 20,
       voiceCloningAllowed: true,
+      storageQuotaBytes: 10 * 1024 * 1024 * 1024,
     }),
   };
 }
