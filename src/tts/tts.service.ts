@@ -55,8 +55,8 @@ export interface TtsRequest {
 export interface TtsJobOptions {
   maxTextLength: number;
   maxAudioSeconds: number;
-  /** Called as chunks finish, in order: `done` of `total` chunks. */
-  onProgress?: (done: number, total: number) => void;
+  /** Called as chunks finish, in order: `done` of `total` chunks, and the seconds of audio so far. */
+  onProgress?: (done: number, total: number, audioSeconds: number) => void;
 }
 
 export interface TtsResultMeta {
@@ -412,7 +412,7 @@ export class TtsService {
     signal: AbortSignal,
     produced: { seconds: number },
     budget: AudioBudget,
-    onProgress?: (done: number, total: number) => void,
+    onProgress?: (done: number, total: number, audioSeconds: number) => void,
   ): Promise<AsyncGenerator<AudioClip>> {
     const clips = this.streamChunks(plan, signal, produced, budget, onProgress);
     const first = await clips.next();
@@ -495,7 +495,7 @@ export class TtsService {
     signal: AbortSignal,
     produced: { seconds: number },
     budget: AudioBudget,
-    onProgress?: (done: number, total: number) => void,
+    onProgress?: (done: number, total: number, audioSeconds: number) => void,
   ): AsyncGenerator<AudioClip> {
     let index = 0;
     for await (const clip of this.synthesizeChunks(plan, signal, budget, onProgress)) {
@@ -528,7 +528,7 @@ export class TtsService {
     plan: Plan,
     signal: AbortSignal,
     budget: AudioBudget,
-    onProgress?: (done: number, total: number) => void,
+    onProgress?: (done: number, total: number, audioSeconds: number) => void,
   ): AsyncGenerator<AudioClip> {
     const concurrency = this.config.current.routers.core.tts.maxConcurrentChunks;
     const engine = plan.lease.engine;
@@ -536,6 +536,7 @@ export class TtsService {
     const chunkSignal = AbortSignal.any([signal, stop.signal]);
     try {
       let done = 0;
+      let audioSeconds = 0;
       for await (const clip of mapInOrder(
         plan.chunks,
         concurrency,
@@ -544,13 +545,24 @@ export class TtsService {
         chunkSignal,
       )) {
         done++;
-        onProgress?.(done, plan.chunks.length);
+        audioSeconds += clipDurationSeconds(clip);
+        onProgress?.(done, plan.chunks.length, audioSeconds);
         yield clip;
       }
     } finally {
       stop.abort();
     }
     if (signal.aborted) throw cancelled();
+  }
+
+  /**
+   * For a background job, at submit: checks the request like a synthesis would (voice, text
+   * length, SSML) and answers the seconds of audio it may produce (the upper bound a job
+   * reserves) and its ordinary length.
+   */
+  async estimate(request: TtsRequest): Promise<{ upperBoundSeconds: number; ordinarySeconds: number }> {
+    const { estimate } = await this.resolve(request);
+    return { upperBoundSeconds: estimate.upperBoundSeconds, ordinarySeconds: estimate.ordinarySeconds };
   }
 
   /** What the request asks for, checked, without touching an engine. */
