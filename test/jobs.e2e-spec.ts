@@ -68,7 +68,7 @@ for (const database of ['embedded', 'postgres'] as const) {
         .map((event) => Number(event.data['progress']));
       assert.ok(progress.length >= 2, `progress events: ${JSON.stringify(events.map((e) => e.event))}`);
       for (let i = 1; i < progress.length; i++)
-        assert.ok(progress[i]! >= progress[i - 1]!, 'progress never goes back');
+        assert.ok(progress[i] >= progress[i - 1], 'progress never goes back');
       assert.ok(
         progress.some((value) => value > 0 && value < 1),
         'some progress between 0 and 1',
