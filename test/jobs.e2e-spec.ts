@@ -107,6 +107,47 @@ for (const database of ['embedded', 'postgres'] as const) {
       assert.ok(Math.abs(charged - (job.result?.duration_seconds ?? 0)) < 0.01, `charged ${charged}`);
     });
 
+    it('runs an STT job on a stored file named by file_id (a TTS job’s WAV output)', async () => {
+      const spoken = await submitJob(s.t.url, user.key, {
+        type: 'tts',
+        input: {
+          text: 'Go forward ten meters and then turn left.',
+          response_format: 'wav',
+          sample_rate: 16000,
+        },
+      });
+      const tts = await waitForJob(s.t.url, user.key, spoken.body.data?.job_id ?? '');
+      assert.equal(tts.status, 'completed');
+      const fileId = tts.result?.file_id ?? '';
+      const theirs = await submitJob(s.t.url, other.key, { type: 'stt', input: { file_id: fileId } });
+      assert.equal(theirs.status, 404, 'another user cannot name my file');
+      const submitted = await submitJob(s.t.url, user.key, {
+        type: 'stt',
+        input: { file_id: fileId, language: 'en' },
+      });
+      assert.equal(submitted.status, 202, JSON.stringify(submitted.body));
+      const job = await waitForJob(s.t.url, user.key, submitted.body.data?.job_id ?? '');
+      assert.equal(job.status, 'completed', JSON.stringify(job));
+      // The same transcript as /stt gives for the same audio (espeak's voice is hard for pocketsphinx).
+      const audio = Buffer.from(
+        await (
+          await fetch(`${s.t.url}/jobs/${tts.job_id}/result`, { headers: bearer(user.key) })
+        ).arrayBuffer(),
+      );
+      const form = new FormData();
+      form.set('file', new Blob([audio]), 'spoken.wav');
+      form.set('language', 'en');
+      const direct = await requestJson<{ data: { text: string } }>(`${s.t.url}/stt`, {
+        method: 'POST',
+        headers: bearer(user.key),
+        body: form,
+      });
+      assert.equal(direct.status, 200, JSON.stringify(direct.body));
+      assert.ok((job.result?.text ?? '').length > 0);
+      assert.equal(job.result?.text, direct.body.data.text);
+      assert.ok(Math.abs((job.result?.duration_seconds ?? 0) - (tts.result?.duration_seconds ?? 0)) < 0.5);
+    });
+
     it("answers 404 for another user's job and lists only one's own", async () => {
       const mine = await submitJob(s.t.url, user.key, { type: 'tts', input: { text: 'Short one.' } });
       const id = mine.body.data?.job_id ?? '';
