@@ -107,6 +107,30 @@ describe('jobs across two server processes sharing PostgreSQL', { timeout: 300_0
     for (const id of ids) assert.ok(!(ran(a, id) && ran(b, id)), `job ${id} ran once`);
   });
 
+  it('puts a running job back in the queue when its node shuts down cleanly (SIGTERM)', async () => {
+    const [a, b] = nodes as [Node, Node];
+    const answer = await submitJob(a.url, undefined, {
+      type: 'tts',
+      input: { text: SENTENCE.repeat(400), response_format: 'wav' },
+    });
+    const id = answer.body.data?.job_id ?? '';
+    await waitForJob(a.url, undefined, id, (job) => job.status === 'running' && job.progress > 0.05, 60_000);
+    const stopping = nodes.find((node) => ran(node, id));
+    const other = stopping === a ? b : a;
+    assert.ok(stopping);
+    stopping.child.kill('SIGTERM');
+    assert.equal(await stopping.exited, 0);
+    const stoppedAt = Date.now();
+    // No heartbeat timeout to wait for: the job was handed back as the node stopped.
+    await waitForJob(other.url, undefined, id, (job) => job.status === 'running' && ran(other, id), 5000);
+    console.log(`# SIGTERM → running on the other node after ${Date.now() - stoppedAt} ms`);
+    const job = await waitForJob(other.url, undefined, id, undefined, 180_000);
+    assert.equal(job.status, 'completed');
+    assert.equal(job.attempts, 1, 'a clean handover does not count as an attempt');
+    // The stopped node comes back for the next test.
+    nodes[nodes.indexOf(stopping)] = await startNode(stopping.name, configPath, dir);
+  });
+
   it('takes over a job whose node was killed (kill -9) within 30 s, charging it once', async () => {
     const answer = await submitJob(nodes[0].url, undefined, {
       type: 'tts',
