@@ -2,8 +2,13 @@ import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import { AppError } from '../../common/app-error.js';
 
-/** Addresses no callback may reach unless its host is listed in jobs.webhooks.allowed_hosts. */
-const NON_PUBLIC = new BlockList();
+/**
+ * Addresses no callback may reach unless its host is listed in jobs.webhooks.allowed_hosts.
+ * Two lists: a BlockList checks IPv4 addresses against its IPv6 rules too (as IPv4-mapped),
+ * so one list with ::ffff:0:0/96 in it would refuse every IPv4 address.
+ */
+const NON_PUBLIC_V4 = new BlockList();
+const NON_PUBLIC_V6 = new BlockList();
 for (const [net, prefix] of [
   ['0.0.0.0', 8],
   ['10.0.0.0', 8],
@@ -17,24 +22,30 @@ for (const [net, prefix] of [
   ['224.0.0.0', 4],
   ['240.0.0.0', 4],
 ] as const) {
-  NON_PUBLIC.addSubnet(net, prefix, 'ipv4');
+  NON_PUBLIC_V4.addSubnet(net, prefix, 'ipv4');
 }
 for (const [net, prefix] of [
   ['::', 128],
   ['::1', 128],
-  ['::ffff:0:0', 96],
   ['64:ff9b::', 96],
   ['fc00::', 7],
   ['fe80::', 10],
   ['ff00::', 8],
 ] as const) {
-  NON_PUBLIC.addSubnet(net, prefix, 'ipv6');
+  NON_PUBLIC_V6.addSubnet(net, prefix, 'ipv6');
 }
+
+const IPV4_MAPPED = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
 
 export function isPublicAddress(address: string): boolean {
   const family = isIP(address);
-  if (family === 0) return false;
-  return !NON_PUBLIC.check(address, family === 4 ? 'ipv4' : 'ipv6');
+  if (family === 4) return !NON_PUBLIC_V4.check(address, 'ipv4');
+  if (family !== 6) return false;
+  // An IPv4-mapped IPv6 address reaches the IPv4 address it carries.
+  const mapped = IPV4_MAPPED.exec(address)?.[1];
+  if (mapped) return isPublicAddress(mapped);
+  if (/^::ffff:/i.test(address)) return false; // the hex form of a mapped address
+  return !NON_PUBLIC_V6.check(address, 'ipv6');
 }
 
 /** A callback destination, checked: where to connect (the address that was checked). */
