@@ -155,6 +155,15 @@ export class FileBlobStore {
     return createReadStream(this.pathOf(folder, id), range ? { start: range.start, end: range.end } : {});
   }
 
+  /** Whether the complete file is on disk. */
+  async exists(folder: FileFolder, id: string): Promise<boolean> {
+    try {
+      return (await stat(this.pathOf(folder, id))).isFile();
+    } catch {
+      return false;
+    }
+  }
+
   /** Removes the file and any partial one; a file already gone is fine. */
   async remove(folder: FileFolder, id: string): Promise<void> {
     await Promise.all([

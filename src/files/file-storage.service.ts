@@ -54,6 +54,9 @@ export interface OpenedFile {
   localPath: string;
 }
 
+/** One line of a folder listing. */
+export type FolderEntry = { kind: 'stored'; file: StoredFile } | { kind: 'operator'; file: OperatorFile };
+
 export interface PurgeResult {
   expiredOutputs: number;
   abandonedWrites: number;
@@ -73,7 +76,8 @@ function notFound(id: string): AppError {
   return new AppError('NOT_FOUND', `No file ${id.slice(0, 64)}.`);
 }
 
-function quotaExceeded(refusal: QuotaRefusal, adding: number): AppError {
+/** `adding`: the file's size, null when it was cut off before its end. */
+function quotaExceeded(refusal: QuotaRefusal, adding: number | null): AppError {
   return new AppError(
     'STORAGE_QUOTA_EXCEEDED',
     `Storing this file would exceed the ${refusal.plan} plan's storage quota of ${refusal.quotaBytes} bytes (${refusal.usedBytes} used).`,
@@ -106,18 +110,17 @@ export class FileStorageService {
   async store(request: StoreRequest): Promise<StoredFile> {
     const id = randomUUID();
     const maxBytes = request.maxBytes ?? Number.MAX_SAFE_INTEGER;
-    const room = await this.roomLeft(request.ownerId);
+    const usage = await this.usage(request.ownerId);
+    const room =
+      usage.quotaBytes === 0 ? Number.MAX_SAFE_INTEGER : Math.max(0, usage.quotaBytes - usage.usedBytes);
     let size: number;
     try {
       size = await this.blobs.write(request.folder, id, request.source, Math.min(maxBytes, room));
     } catch (error) {
       if (!(error instanceof BlobLimitError)) throw error;
       if (room < maxBytes) {
-        const used = await this.files.usedBytes(request.ownerId);
-        throw quotaExceeded(
-          { usedBytes: used, quotaBytes: used + room, plan: await this.planName(request.ownerId) },
-          room + 1,
-        );
+        const plan = await this.planName(request.ownerId);
+        throw quotaExceeded({ ...usage, plan }, null);
       }
       throw new AppError('FILE_TOO_LARGE', `The file is larger than the limit of ${maxBytes} bytes.`);
     }
@@ -205,6 +208,11 @@ export class FileStorageService {
     if (file.status !== 'ready') {
       throw new AppError('CONFLICT', `File ${file.id} is still being written.`, { status: file.status });
     }
+    if (!(await this.blobs.exists(file.folder, file.id))) {
+      // The row outlived its bytes (removed by hand, a lost volume): nothing to serve.
+      this.logger.error({ fileId: file.id, folder: file.folder }, 'stored file missing on disk');
+      throw notFound(id);
+    }
     return {
       file,
       read: (range) => this.blobs.read(file.folder, file.id, range),
@@ -233,6 +241,28 @@ export class FileStorageService {
       page.offset,
     );
     return { files: rows.map(storedFileOf), total };
+  }
+
+  /**
+   * What GET /files/{folder} shows: for a caller who sees all, the files an operator put in
+   * the folder by hand (by name) first, then the stored files (newest first); for anyone
+   * else their own stored files only. One page of that sequence, and its total length.
+   */
+  async listFolder(
+    folder: FileFolder,
+    caller: FileCaller,
+    page: { limit: number; offset: number },
+  ): Promise<{ entries: FolderEntry[]; total: number }> {
+    const operator = caller.seesAll ? await this.blobs.operatorFiles(folder) : [];
+    const fromOperator = operator
+      .slice(page.offset, page.offset + page.limit)
+      .map((file): FolderEntry => ({ kind: 'operator', file }));
+    const storedOffset = Math.max(0, page.offset - operator.length);
+    const storedLimit = page.limit - fromOperator.length;
+    const stored = await this.list(folder, caller, { limit: Math.max(1, storedLimit), offset: storedOffset });
+    const fromStore =
+      storedLimit > 0 ? stored.files.map((file): FolderEntry => ({ kind: 'stored', file })) : [];
+    return { entries: [...fromOperator, ...fromStore], total: operator.length + stored.total };
   }
 
   /** Names of the owner's complete files in a folder (the STTS server's listing). */
@@ -302,12 +332,6 @@ export class FileStorageService {
     const row = await this.files.findById(id);
     if (!row) throw notFound(id);
     return storedFileOf(row);
-  }
-
-  /** Bytes the owner may still store (MAX_SAFE_INTEGER when their plan is unlimited). */
-  private async roomLeft(ownerId: number): Promise<number> {
-    const { usedBytes, quotaBytes } = await this.usage(ownerId);
-    return quotaBytes === 0 ? Number.MAX_SAFE_INTEGER : Math.max(0, quotaBytes - usedBytes);
   }
 
   private async planName(ownerId: number): Promise<string> {

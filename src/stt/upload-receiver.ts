@@ -16,6 +16,8 @@ export interface ReceivedUpload {
    * An object without a prototype: a field named `__proto__` or `constructor` is just a key.
    */
   fields: Record<string, string | string[]>;
+  /** The multipart file part's filename as the client sent it (untrusted; undefined for a raw body). */
+  fileName?: string;
   /** Deletes the temporary file and its folder; safe to call more than once. */
   discard(): Promise<void>;
 }
@@ -89,10 +91,11 @@ export async function receiveUpload(
     await mkdir(limits.tempDir, { recursive: true, mode: FOLDER_MODE });
     folder = await mkdtemp(join(limits.tempDir, 'upload-'));
     const path = join(folder, 'audio');
+    const part: { fileName?: string } = {};
     const fields = isMultipart(req)
-      ? await receiveMultipart(req, limits, path, counter, signal)
+      ? await receiveMultipart(req, limits, path, counter, signal, part)
       : await receiveRaw(req, limits.maxBytes, path, counter, signal);
-    return { path, bytes: counter.bytes, fields, discard };
+    return { path, bytes: counter.bytes, fields, fileName: part.fileName, discard };
   } catch (error) {
     const bodyLeft = !req.complete;
     stopReading(req);
@@ -172,6 +175,7 @@ function receiveMultipart(
   path: string,
   counter: { bytes: number },
   signal: AbortSignal,
+  part: { fileName?: string },
 ): Promise<Record<string, string | string[]>> {
   return new Promise((resolve, reject) => {
     const fields = Object.create(null) as Record<string, string | string[]>;
@@ -180,6 +184,8 @@ function receiveMultipart(
       parser = busboy({
         headers: req.headers,
         limits: { files: 1, fields: MAX_FIELDS, fieldSize: MAX_FIELD_BYTES, parts: MAX_FIELDS + 1 },
+        // Browsers send file names as UTF-8 bytes.
+        defParamCharset: 'utf8',
       });
     } catch (error) {
       // No boundary, or not a multipart type busboy knows.
@@ -221,7 +227,7 @@ function receiveMultipart(
     }
     parser.on(
       'file',
-      guarded((name: string | undefined, stream: Readable) => {
+      guarded((name: string | undefined, stream: Readable, info?: { filename?: string }) => {
         stream.on('error', () => undefined); // reported through fileWritten
         if (settled) {
           stream.resume(); // the rest of a chunk parsed after the request failed
@@ -236,6 +242,7 @@ function receiveMultipart(
           return;
         }
         fileStream = stream;
+        part.fileName = info?.filename;
         fileWritten = pipeline(stream, byteLimit(limits.maxBytes, counter), privateFile(path), { signal });
         fileWritten.catch(fail);
       }),
