@@ -86,6 +86,12 @@ for (const database of ['embedded', 'postgres'] as const) {
       const bytes = Buffer.from(await download.arrayBuffer());
       assert.equal(bytes.length, job.result?.bytes);
       assert.ok(bytes[0] === 0xff || bytes.subarray(0, 3).toString() === 'ID3', 'an MP3');
+      // The result is an outputs file too: the files route serves the same bytes at result.url.
+      const asFile = await fetch(`${s.t.url}${job.result?.url}`, { headers: bearer(user.key) });
+      assert.equal(asFile.status, 200);
+      assert.ok(Buffer.from(await asFile.arrayBuffer()).equals(bytes));
+      const notTheirs = await fetch(`${s.t.url}${job.result?.url}`, { headers: bearer(other.key) });
+      assert.equal(notTheirs.status, 404);
       // Commit replaced the reservation with what the audio took.
       assert.equal(await usedSeconds(user.id), job.charged_seconds);
       assert.equal(job.charged_seconds, job.result?.duration_seconds);
