@@ -5,6 +5,7 @@ import { CreateQuotaReservations1764331200000 } from './1764331200000-CreateQuot
 import { AddUsageLogTokens1764417600000 } from './1764417600000-AddUsageLogTokens.js';
 import { CreateConversations1764504000000 } from './1764504000000-CreateConversations.js';
 import { CreateStoredFiles1764590400000 } from './1764590400000-CreateStoredFiles.js';
+import { CreateJobs1764676800000 } from './1764676800000-CreateJobs.js';
 
 /** Every migration, oldest first. Both PostgreSQL and the embedded database run exactly these. */
 export const ALL_MIGRATIONS = [
@@ -15,4 +16,5 @@ export const ALL_MIGRATIONS = [
   AddUsageLogTokens1764417600000,
   CreateConversations1764504000000,
   CreateStoredFiles1764590400000,
+  CreateJobs1764676800000,
 ];

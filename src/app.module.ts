@@ -17,6 +17,7 @@ import { ConversationModule } from './conversation/conversation.module.js';
 import type { ConfigService } from './config/config.service.js';
 import { RouterGateGuard } from './config/router-gate.guard.js';
 import { FilesModule } from './files/files.module.js';
+import { JobsModule } from './jobs/jobs.module.js';
 import { OpenAiModule } from './openai/openai.module.js';
 import { ResilienceModule } from './resilience/resilience.module.js';
 import { SttModule } from './stt/stt.module.js';
@@ -74,6 +75,7 @@ export class AppModule {
         TtsModule,
         SttModule,
         ConversationModule,
+        JobsModule,
         OpenAiModule,
         ResilienceModule,
         UiModule,

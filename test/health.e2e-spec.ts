@@ -88,6 +88,7 @@ describe('health', () => {
       'core.stt': true,
       // No chat engine is configured in the test config: a conversation could not be answered.
       'core.conversation': false,
+      'core.jobs': true,
       'management.config': true,
       'management.files': true,
       'management.ui': true,

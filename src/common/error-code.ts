@@ -39,7 +39,9 @@ export type ErrorCode =
   | 'QUOTA_EXCEEDED'
   | 'RATE_LIMITED'
   | 'CONCURRENCY_LIMITED'
-  | 'CONFLICT';
+  | 'CONFLICT'
+  /** A job's callback_url is not a public http(s) destination (nor in jobs.webhooks.allowed_hosts). */
+  | 'CALLBACK_URL_REFUSED';
 
 export function httpStatusOf(code: ErrorCode): number {
   switch (code) {
@@ -49,6 +51,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'CONFIG_INVALID':
     case 'INVALID_AUDIO':
     case 'LANGUAGE_NOT_SUPPORTED':
+    case 'CALLBACK_URL_REFUSED':
       return 400;
     case 'INVALID_API_KEY':
       return 401;

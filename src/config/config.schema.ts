@@ -187,10 +187,34 @@ export class ConversationRouterConfig {
   @IsNumber() @IsPositive() @Max(3600) maxAudioSeconds = 60;
 }
 
+export class JobsWebhooksConfig {
+  /**
+   * Host names (or IP literals) a callback_url may name even when they resolve to a
+   * private or loopback address; every other destination must resolve to public addresses.
+   */
+  @IsArray() @IsString({ each: true }) allowedHosts: string[] = [];
+}
+
+export class JobsRouterConfig {
+  @IsBoolean() enabled = true;
+  /** Longest TTS job text in characters (longer: 400 TEXT_TOO_LONG). */
+  @IsInt() @IsPositive() @Max(10_000_000) maxTextLength = 200_000;
+  /** Most audio one job may produce (TTS) or decode (STT). */
+  @IsNumber() @IsPositive() @Max(86400) maxAudioSeconds = 14_400;
+  /** Jobs one server runs at the same time (each node of a cluster runs its own). */
+  @IsInt() @Min(0) @Max(64) concurrency = 2;
+  /** A running job whose server sent no heartbeat for this long is taken over by another. */
+  @IsInt() @Min(3) @Max(600) staleAfterSeconds = 15;
+  /** Runs of one job (the first and the takeovers after a server died) before it fails. */
+  @IsInt() @Min(1) @Max(10) maxAttempts = 3;
+  @ValidateNested() @Type(() => JobsWebhooksConfig) webhooks = new JobsWebhooksConfig();
+}
+
 export class CoreRoutersConfig {
   @ValidateNested() @Type(() => TtsRouterConfig) tts = new TtsRouterConfig();
   @ValidateNested() @Type(() => SttRouterConfig) stt = new SttRouterConfig();
   @ValidateNested() @Type(() => ConversationRouterConfig) conversation = new ConversationRouterConfig();
+  @ValidateNested() @Type(() => JobsRouterConfig) jobs = new JobsRouterConfig();
 }
 
 export class ConfigRouterConfig {
@@ -514,4 +538,10 @@ export class AppConfig {
 
 /** Routers an operator can switch off; the key is the path under `routers:`. */
 export type RouterName =
-  'core.tts' | 'core.stt' | 'core.conversation' | 'management.config' | 'management.files' | 'management.ui';
+  | 'core.tts'
+  | 'core.stt'
+  | 'core.conversation'
+  | 'core.jobs'
+  | 'management.config'
+  | 'management.files'
+  | 'management.ui';

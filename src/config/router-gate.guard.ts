@@ -13,9 +13,10 @@ export function routerDisabledReason(config: AppConfig, router: RouterName): str
   switch (router) {
     case 'core.tts':
     case 'core.stt':
-    case 'core.conversation': {
+    case 'core.conversation':
+    case 'core.jobs': {
       if (!config.features.useNewRouters) return 'features.use_new_routers is off';
-      const name = router.slice('core.'.length) as 'tts' | 'stt' | 'conversation';
+      const name = router.slice('core.'.length) as 'tts' | 'stt' | 'conversation' | 'jobs';
       return core[name].enabled ? null : `routers.${router}.enabled is off`;
     }
     case 'management.config':

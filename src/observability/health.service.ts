@@ -41,6 +41,7 @@ const ROUTERS: RouterName[] = [
   'core.tts',
   'core.stt',
   'core.conversation',
+  'core.jobs',
   'management.config',
   'management.files',
   'management.ui',

@@ -119,7 +119,7 @@ export class SttService {
     audio: { path: string; bytes: number },
     options: TranscribeDto,
     signal: AbortSignal,
-    limit?: { maxAudioSeconds: number; limitKey: string },
+    limit?: { maxAudioSeconds: number; limitKey: string; replacesRouteLimit?: boolean },
   ): Promise<SttOutcome> {
     const settings = this.config.current.routers.core.stt;
     this.checkGrammarLimits(options);
@@ -139,7 +139,11 @@ export class SttService {
       maxAudioSeconds: settings.maxAudioSeconds,
       limitKey: 'routers.core.stt.max_audio_seconds',
     };
-    const effective = limit && limit.maxAudioSeconds < routeLimit.maxAudioSeconds ? limit : routeLimit;
+    // A background job has its own limit (routers.core.jobs.max_audio_seconds), longer than the route's.
+    const effective =
+      limit && (limit.replacesRouteLimit || limit.maxAudioSeconds < routeLimit.maxAudioSeconds)
+        ? limit
+        : routeLimit;
     return this.transcribeFile(audio.path, audioType, options, signal, effective);
   }
 

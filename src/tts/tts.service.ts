@@ -47,6 +47,16 @@ export interface TtsRequest {
   format: OutputFormat;
   sampleRate?: number;
   timestamps?: boolean;
+  /** Set for background jobs: their own limits instead of the /tts route's, and progress. */
+  job?: TtsJobOptions;
+}
+
+/** What a background job changes about a synthesis. */
+export interface TtsJobOptions {
+  maxTextLength: number;
+  maxAudioSeconds: number;
+  /** Called as chunks finish, in order: `done` of `total` chunks, and the seconds of audio so far. */
+  onProgress?: (done: number, total: number, audioSeconds: number) => void;
 }
 
 export interface TtsResultMeta {
@@ -192,7 +202,7 @@ export class TtsService {
         if (cached) {
           const seconds = cached.meta.durationSeconds;
           // An answer cached before the limits were lowered (or beyond what was reserved) is not served.
-          const limit = budget ?? this.ceilingBudget();
+          const limit = budget ?? this.ceilingBudget(request);
           if (seconds > limit.seconds) throw this.overBudget(limit, seconds);
           const quotaRemainingSeconds = call
             ? await call.commit(seconds)
@@ -266,7 +276,7 @@ export class TtsService {
     candidate: Candidate,
     streaming = false,
   ): Promise<{ call: MeteredCall; budget: AudioBudget }> {
-    const ceiling = this.config.current.routers.core.tts.maxAudioSeconds;
+    const ceiling = request.job?.maxAudioSeconds ?? this.config.current.routers.core.tts.maxAudioSeconds;
     const wanted = Math.min(resolved.estimate.upperBoundSeconds, ceiling);
     const spec = this.meterSpec(request, resolved, candidate, wanted, streaming);
     const call = await this.metering.begin({
@@ -280,8 +290,9 @@ export class TtsService {
   }
 
   /** The budget of a request nothing was reserved for yet: the per-request ceiling. */
-  private ceilingBudget(): AudioBudget {
-    return { seconds: this.config.current.routers.core.tts.maxAudioSeconds, limitedBy: 'ceiling' };
+  private ceilingBudget(request: TtsRequest): AudioBudget {
+    const seconds = request.job?.maxAudioSeconds ?? this.config.current.routers.core.tts.maxAudioSeconds;
+    return { seconds, limitedBy: 'ceiling' };
   }
 
   /** The answer to audio that outgrew its budget; nothing of it is charged. */
@@ -339,7 +350,7 @@ export class TtsService {
         let clips: AsyncGenerator<AudioClip>;
         try {
           if (!call || !budget) ({ call, budget } = await this.reserve(request, resolved, candidate, true));
-          clips = await this.startStream(plan, signal, produced, budget);
+          clips = await this.startStream(plan, signal, produced, budget, request.job?.onProgress);
         } catch (error) {
           plan.lease.release();
           failures.push(this.fallbackFailure(error, candidate, resolved));
@@ -367,7 +378,7 @@ export class TtsService {
   ): Promise<TtsResult> {
     const clips: AudioClip[] = [];
     let produced = 0;
-    for await (const clip of this.synthesizeChunks(plan, signal, budget)) {
+    for await (const clip of this.synthesizeChunks(plan, signal, budget, request.job?.onProgress)) {
       produced += clipDurationSeconds(clip);
       // Leaving the loop cancels the chunks still running.
       if (produced > budget.seconds) throw this.overBudget(budget, produced);
@@ -401,8 +412,9 @@ export class TtsService {
     signal: AbortSignal,
     produced: { seconds: number },
     budget: AudioBudget,
+    onProgress?: (done: number, total: number, audioSeconds: number) => void,
   ): Promise<AsyncGenerator<AudioClip>> {
-    const clips = this.streamChunks(plan, signal, produced, budget);
+    const clips = this.streamChunks(plan, signal, produced, budget, onProgress);
     const first = await clips.next();
     const toAppError = (error: unknown): unknown => this.appError(error, plan.voice.friendlyName);
     return (async function* started(): AsyncGenerator<AudioClip> {
@@ -483,9 +495,10 @@ export class TtsService {
     signal: AbortSignal,
     produced: { seconds: number },
     budget: AudioBudget,
+    onProgress?: (done: number, total: number, audioSeconds: number) => void,
   ): AsyncGenerator<AudioClip> {
     let index = 0;
-    for await (const clip of this.synthesizeChunks(plan, signal, budget)) {
+    for await (const clip of this.synthesizeChunks(plan, signal, budget, onProgress)) {
       const prepared = prepareStreamChunk(clip, { first: index === 0 });
       const seconds = clipDurationSeconds(prepared);
       const room = budget.seconds - produced.seconds;
@@ -515,23 +528,41 @@ export class TtsService {
     plan: Plan,
     signal: AbortSignal,
     budget: AudioBudget,
+    onProgress?: (done: number, total: number, audioSeconds: number) => void,
   ): AsyncGenerator<AudioClip> {
     const concurrency = this.config.current.routers.core.tts.maxConcurrentChunks;
     const engine = plan.lease.engine;
     const stop = new AbortController();
     const chunkSignal = AbortSignal.any([signal, stop.signal]);
     try {
-      yield* mapInOrder(
+      let done = 0;
+      let audioSeconds = 0;
+      for await (const clip of mapInOrder(
         plan.chunks,
         concurrency,
         // No chunk needs to be longer than the whole budget: engines that can stop there.
         (text) => engine.synthesize({ ...plan.base, text, maxSeconds: budget.seconds }, chunkSignal),
         chunkSignal,
-      );
+      )) {
+        done++;
+        audioSeconds += clipDurationSeconds(clip);
+        onProgress?.(done, plan.chunks.length, audioSeconds);
+        yield clip;
+      }
     } finally {
       stop.abort();
     }
     if (signal.aborted) throw cancelled();
+  }
+
+  /**
+   * For a background job, at submit: checks the request like a synthesis would (voice, text
+   * length, SSML) and answers the seconds of audio it may produce (the upper bound a job
+   * reserves) and its ordinary length.
+   */
+  async estimate(request: TtsRequest): Promise<{ upperBoundSeconds: number; ordinarySeconds: number }> {
+    const { estimate } = await this.resolve(request);
+    return { upperBoundSeconds: estimate.upperBoundSeconds, ordinarySeconds: estimate.ordinarySeconds };
   }
 
   /** What the request asks for, checked, without touching an engine. */
@@ -543,7 +574,10 @@ export class TtsService {
       context.engine = voice.engine;
       context.voice = voice.friendlyName;
     }
-    const text = sanitizeText(request.text, settings.routers.core.tts.maxTextLength);
+    const text = sanitizeText(
+      request.text,
+      request.job?.maxTextLength ?? settings.routers.core.tts.maxTextLength,
+    );
     const ssml = request.ssml === true ? this.inspectSsml(text) : undefined;
     if (
       request.model !== undefined &&

@@ -153,6 +153,8 @@ export async function dropSchema(schema: string): Promise<void> {
   await client.connect();
   try {
     await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    // The job queue's (pg-boss) tables live beside the gateway's schema.
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}_pgboss" CASCADE`);
   } finally {
     await client.end();
   }
