@@ -15,7 +15,7 @@ interface CheckResult {
 interface HealthReport {
   status: 'healthy' | 'degraded' | 'unhealthy';
   version: string;
-  architecture: { mode: string; database: string; routers: Record<string, boolean> };
+  architecture: { mode: string; database: string; routers: Record<string, boolean>; job_queue: string };
   features: Record<string, boolean>;
   checks: Record<string, CheckResult>;
   uptime_seconds: number;
@@ -83,6 +83,7 @@ describe('health', () => {
     assert.equal(report.version, await packageVersion());
     assert.equal(report.architecture.mode, 'modular');
     assert.equal(report.architecture.database, 'postgres');
+    assert.equal(report.architecture.job_queue, 'database');
     assert.deepEqual(report.architecture.routers, {
       'core.tts': true,
       'core.stt': true,

@@ -12,6 +12,7 @@ import { ESPEAK_TEST_CONFIG } from './support/espeak-config.js';
 import { getJob, submitJob, submitSttUpload, waitForJob } from './support/jobs.js';
 import { POCKETSPHINX_TEST_CONFIG, SHORT_CLIP } from './support/speech-fixtures.js';
 import { readEvents } from './support/sse-reader.js';
+import { redisKeyCount, redisQueueSetup } from './support/redis-queue.js';
 import { deepMerge, requestJson, waitForVoices } from './support/test-gateway.js';
 
 const SENTENCE = 'The quick brown fox jumps over the lazy dog near the quiet river bank. ';
@@ -21,8 +22,16 @@ interface UserView {
   quota_seconds: number;
 }
 
-for (const database of ['embedded', 'postgres'] as const) {
-  describe(`jobs on the ${database} database`, { timeout: 240_000 }, () => {
+const SETUPS = [
+  { database: 'embedded', queue: 'database' },
+  { database: 'postgres', queue: 'database' },
+  // The same scenarios with deliveries through Redis (BullMQ); the jobs table stays in PostgreSQL.
+  { database: 'postgres', queue: 'redis' },
+] as const;
+
+for (const { database, queue } of SETUPS) {
+  describe(`jobs on the ${database} database, queued in ${queue}`, { timeout: 240_000 }, () => {
+    const redis = queue === 'redis' ? redisQueueSetup() : undefined;
     let s: SecuredGateway;
     let user: TestUser;
     let other: TestUser;
@@ -34,19 +43,37 @@ for (const database of ['embedded', 'postgres'] as const) {
     before(async () => {
       s = await startSecuredGateway({
         database,
-        config: deepMerge(deepMerge(ESPEAK_TEST_CONFIG, POCKETSPHINX_TEST_CONFIG), {
-          rate_limits: { plans: { free: UNTHROTTLED_PLAN } },
-        }),
+        config: deepMerge(
+          deepMerge(deepMerge(ESPEAK_TEST_CONFIG, POCKETSPHINX_TEST_CONFIG), redis?.config ?? {}),
+          {
+            rate_limits: { plans: { free: UNTHROTTLED_PLAN } },
+          },
+        ),
       });
       await waitForVoices(s.t.url, 'language=en-us', 1, bearer(s.adminKey));
       user = await createUserWithKey(s.t.url, s.adminKey, {
-        email: `jobs-${database}@example.com`,
+        email: `jobs-${database}-${queue}@example.com`,
         quota_seconds: 100_000,
       });
-      other = await createUserWithKey(s.t.url, s.adminKey, { email: `other-${database}@example.com` });
+      other = await createUserWithKey(s.t.url, s.adminKey, {
+        email: `other-${database}-${queue}@example.com`,
+      });
     });
     after(async () => {
       await s?.t.close();
+      await redis?.cleanup();
+    });
+
+    it(`says in /health which queue delivers jobs (${queue})`, async () => {
+      const health = await requestJson<{ data: { architecture: { job_queue: string } } }>(
+        `${s.t.url}/health`,
+        {
+          headers: admin(),
+        },
+      );
+      assert.equal(health.body.data.architecture.job_queue, queue);
+      if (redis)
+        assert.ok((await redisKeyCount(redis.prefix)) > 0, 'the queue keeps its keys under the prefix');
     });
 
     it('runs a TTS job: 202, progress events, the result downloads, the audio is charged', async () => {

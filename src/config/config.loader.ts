@@ -174,6 +174,9 @@ function crossFieldErrors(config: AppConfig): string[] {
   if (config.rateLimits.store === 'redis' && !config.rateLimits.redisUrl) {
     errors.push('rate_limits.redis_url (or REDIS_URL) is required when rate_limits.store is redis');
   }
+  if (config.routers.core.jobs.queue === 'redis' && !config.rateLimits.redisUrl) {
+    errors.push('rate_limits.redis_url (or REDIS_URL) is required when routers.core.jobs.queue is redis');
+  }
   return errors;
 }
 

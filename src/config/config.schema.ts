@@ -207,6 +207,14 @@ export class JobsRouterConfig {
   @IsInt() @Min(3) @Max(600) staleAfterSeconds = 15;
   /** Runs of one job (the first and the takeovers after a server died) before it fails. */
   @IsInt() @Min(1) @Max(10) maxAttempts = 3;
+  /**
+   * What delivers job ids to servers: `database` (pg-boss in the gateway's database),
+   * `redis` (BullMQ on rate_limits.redis_url / REDIS_URL), or `auto` = redis when that URL is set.
+   * The jobs table stays the record of every job either way.
+   */
+  @IsIn(['auto', 'database', 'redis']) queue: 'auto' | 'database' | 'redis' = 'auto';
+  /** Prefix of the queue's Redis keys, so deployments can share one Redis. */
+  @IsString() @Matches(/^[A-Za-z0-9:._-]{1,64}$/) redisKeyPrefix = 'speech-gateway:jobs';
   @ValidateNested() @Type(() => JobsWebhooksConfig) webhooks = new JobsWebhooksConfig();
 }
 

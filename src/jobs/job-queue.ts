@@ -14,3 +14,6 @@ export interface JobQueue {
 }
 
 export const JOB_QUEUE = Symbol('JOB_QUEUE');
+
+/** Which implementation delivers: pg-boss in the gateway's database, or BullMQ on Redis. */
+export type JobQueueBackend = 'database' | 'redis';

@@ -20,6 +20,8 @@ import { TtsService, type TtsRequest } from '../tts/tts.service.js';
 import type { JobQueue } from './job-queue.js';
 import type { JobFailure, JobRecord, JobResult } from './job-record.js';
 import { JobsRepository } from './jobs.repository.js';
+import { BullMqJobQueue } from './bullmq-job-queue.js';
+import { jobQueueBackend } from './job-queue-backend.js';
 import { PgBossJobQueue } from './pg-boss-job-queue.js';
 import { WebhookNotifier } from './webhooks/webhook-notifier.service.js';
 
@@ -74,18 +76,33 @@ export class JobRunner implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const pool = (this.dataSource.driver as PostgresDriver).master as pg.Pool;
-    const schema = this.config.current.database.schema;
-    this.queue = await PgBossJobQueue.start({
-      sql: pool,
-      schema: schema === 'public' ? 'pgboss' : `${schema}_pgboss`,
-      logger: this.logger,
-    });
+    this.queue = await this.startQueue();
     const concurrency = this.config.current.routers.core.jobs.concurrency;
     if (concurrency > 0) {
       await this.queue.work(concurrency, (jobId) => this.track(this.run(jobId)));
     }
     this.scheduleSweep(0);
+  }
+
+  /** BullMQ when Redis is configured for jobs (routers.core.jobs.queue), else pg-boss; chosen at start. */
+  private async startQueue(): Promise<JobQueue> {
+    const backend = jobQueueBackend(this.config.current);
+    this.logger.info({ queue: backend }, 'job queue');
+    const redisUrl = this.config.current.rateLimits.redisUrl;
+    if (backend === 'redis' && redisUrl) {
+      return BullMqJobQueue.start({
+        redisUrl,
+        prefix: this.config.current.routers.core.jobs.redisKeyPrefix,
+        logger: this.logger,
+      });
+    }
+    const pool = (this.dataSource.driver as PostgresDriver).master as pg.Pool;
+    const schema = this.config.current.database.schema;
+    return PgBossJobQueue.start({
+      sql: pool,
+      schema: schema === 'public' ? 'pgboss' : `${schema}_pgboss`,
+      logger: this.logger,
+    });
   }
 
   async onModuleDestroy(): Promise<void> {

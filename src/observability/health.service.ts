@@ -11,6 +11,8 @@ import { SttEngineRegistry } from '../engines/stt-engine-registry.js';
 import { TtsEngineRegistry } from '../engines/tts-engine-registry.js';
 import type { RouterName } from '../config/config.schema.js';
 import type { GatewayRuntimeInfo } from '../gateway-runtime-info.js';
+import type { JobQueueBackend } from '../jobs/job-queue.js';
+import { jobQueueBackend } from '../jobs/job-queue-backend.js';
 import { RateLimitStorage } from '../rate-limit/rate-limit.storage.js';
 import { breakersCheck, type CheckResult, enginesCheck, type WeighedEngine } from './engine-checks.js';
 
@@ -23,6 +25,8 @@ export interface HealthReport {
     mode: 'modular' | 'legacy';
     database: 'postgres' | 'embedded';
     routers: Record<RouterName, boolean>;
+    /** What delivers background jobs: pg-boss in the database, or BullMQ on Redis. */
+    job_queue: JobQueueBackend;
   };
   features: {
     use_new_routers: boolean;
@@ -118,6 +122,7 @@ export class HealthService {
           RouterName,
           boolean
         >,
+        job_queue: jobQueueBackend(config),
       },
       features: {
         use_new_routers: config.features.useNewRouters,
