@@ -519,7 +519,7 @@ export class PusherConfig {
   /** The public key; clients subscribe with it. */
   @IsString() @Matches(/^[0-9A-Za-z_-]{1,128}$/) key = '';
   /** Signs triggers and channel authorizations; redacted in GET /config and logs. */
-  @IsString() @MaxLength(256) secret = '';
+  @IsString() @Matches(/^\S{1,256}$/) secret = '';
   /** Cluster (e.g. eu, mt1) → api-<cluster>.pusher.com; ignored when host is set. */
   @IsOptional() @IsString() @Matches(/^[a-z0-9-]{1,32}$/) cluster?: string;
   /** A Pusher-compatible server (e.g. soketi) instead of pusher.com. */

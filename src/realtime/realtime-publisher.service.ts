@@ -50,6 +50,15 @@ export class RealtimePublisher {
 
   /** Announces a job's state: progress while it runs, then how it ended. */
   jobChanged(job: JobRecord): void {
+    try {
+      this.send(job);
+    } catch (error) {
+      // E.g. the SDK refusing the configured options: the job goes on regardless.
+      this.logger.warn({ err: describe(error), jobId: job.id }, 'realtime event not published');
+    }
+  }
+
+  private send(job: JobRecord): void {
     const event = EVENT_OF[job.status];
     if (!event) return;
     const view = jobView(job);
