@@ -35,4 +35,17 @@ describe('ConfigService.secretValues (what the log redactor scrubs)', () => {
     assert.ok(!secrets.includes('MINIMAX_TEST_KEY'), 'the variable name is not a secret');
     assert.equal(secrets.length, 3);
   });
+
+  it('holds and redacts the Pusher secret (realtime.pusher.secret), not its public key', async () => {
+    const path = join(dir, 'pusher.yaml');
+    await writeFile(
+      path,
+      'realtime: { pusher: { app_id: "1", key: public-key-1, secret: pusher-secret-321, cluster: eu } }\n',
+    );
+    const config = await ConfigService.load(path, {});
+    assert.deepEqual(config.secretValues(), ['pusher-secret-321']);
+    const pusher = (config.redactedDocument()['realtime'] as { pusher: Record<string, unknown> }).pusher;
+    assert.equal(pusher['secret'], '[REDACTED]');
+    assert.equal(pusher['key'], 'public-key-1');
+  });
 });

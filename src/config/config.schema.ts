@@ -527,6 +527,30 @@ export class PathsConfig {
   @IsString() temp = '';
 }
 
+export class PusherConfig {
+  /** The Pusher Channels app (dashboard → App Keys). */
+  @IsString() @Matches(/^[0-9A-Za-z_-]{1,64}$/) appId = '';
+  /** The public key; clients subscribe with it. */
+  @IsString() @Matches(/^[0-9A-Za-z_-]{1,128}$/) key = '';
+  /** Signs triggers and channel authorizations; redacted in GET /config and logs. */
+  @IsString() @Matches(/^\S{1,256}$/) secret = '';
+  /** Cluster (e.g. eu, mt1) → api-<cluster>.pusher.com; ignored when host is set. */
+  @IsOptional() @IsString() @Matches(/^[a-z0-9-]{1,32}$/) cluster?: string;
+  /** A Pusher-compatible server (e.g. soketi) instead of pusher.com. */
+  @IsOptional() @IsString() @Matches(/^[A-Za-z0-9.-]{1,253}$/) host?: string;
+  @IsOptional() @IsInt() @Min(1) @Max(65535) port?: number;
+  @IsBoolean() useTls = true;
+  /** Each user's channel is `<prefix><user id>`; must start with `private-`. */
+  @IsString() @Matches(/^private-[A-Za-z0-9_\-=@,.;]{0,100}$/) channelPrefix = 'private-user-';
+  /** Milliseconds a trigger may take before it is given up (logged). */
+  @IsInt() @Min(100) @Max(60000) timeoutMs = 5000;
+}
+
+export class RealtimeConfig {
+  /** Absent: no realtime channel (POST /pusher/auth answers 404 FEATURE_DISABLED). */
+  @IsOptional() @ValidateNested() @Type(() => PusherConfig) pusher?: PusherConfig;
+}
+
 export class AppConfig {
   @ValidateNested() @Type(() => ServerConfig) server = new ServerConfig();
   @ValidateNested() @Type(() => CorsConfig) cors = new CorsConfig();
@@ -542,6 +566,7 @@ export class AppConfig {
   @ValidateNested() @Type(() => DatabaseConfig) database = new DatabaseConfig();
   @ValidateNested() @Type(() => PathsConfig) paths = new PathsConfig();
   @ValidateNested() @Type(() => OpenAiCompatConfig) openai = new OpenAiCompatConfig();
+  @ValidateNested() @Type(() => RealtimeConfig) realtime = new RealtimeConfig();
 }
 
 /** Routers an operator can switch off; the key is the path under `routers:`. */

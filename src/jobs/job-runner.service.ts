@@ -18,11 +18,12 @@ import { parseTranscribeOptions } from '../stt/dto/transcribe.dto.js';
 import { SttService } from '../stt/stt.service.js';
 import { TtsService, type TtsRequest } from '../tts/tts.service.js';
 import type { JobQueue } from './job-queue.js';
-import type { JobFailure, JobRecord, JobResult } from './job-record.js';
+import { isFinal, type JobFailure, type JobRecord, type JobResult } from './job-record.js';
 import { JobsRepository } from './jobs.repository.js';
 import { BullMqJobQueue } from './bullmq-job-queue.js';
 import { jobQueueBackend } from './job-queue-backend.js';
 import { PgBossJobQueue } from './pg-boss-job-queue.js';
+import { RealtimePublisher } from '../realtime/realtime-publisher.service.js';
 import { WebhookNotifier } from './webhooks/webhook-notifier.service.js';
 
 const HEARTBEAT_MS = 500;
@@ -72,6 +73,7 @@ export class JobRunner implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly quota: QuotaService,
     private readonly files: FileStorageService,
     private readonly webhooks: WebhookNotifier,
+    private readonly realtime: RealtimePublisher,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -131,6 +133,15 @@ export class JobRunner implements OnApplicationBootstrap, OnModuleDestroy {
     entry.abort.abort();
   }
 
+  /**
+   * Tells whoever listens that a job changed: its progress while it runs (each heartbeat), how
+   * it ended (webhook and realtime). Never throws, never waits.
+   */
+  announce(job: JobRecord): void {
+    if (isFinal(job.status)) this.webhooks.jobFinished(job);
+    this.realtime.jobChanged(job);
+  }
+
   private track(run: Promise<void>): Promise<void> {
     this.runs.add(run);
     return run.finally(() => this.runs.delete(run));
@@ -155,6 +166,8 @@ export class JobRunner implements OnApplicationBootstrap, OnModuleDestroy {
           if (stop && !entry.abort.signal.aborted) {
             entry.reason = 'cancel';
             entry.abort.abort();
+          } else if (!stop) {
+            this.announce({ ...job, status: 'running', ...progress });
           }
         })
         .catch((error: unknown) => this.logger.warn({ err: error, jobId }, 'job heartbeat failed'))
@@ -186,7 +199,7 @@ export class JobRunner implements OnApplicationBootstrap, OnModuleDestroy {
       }
       await this.settle(finished, outcome.chargedSeconds);
       this.logger.info({ jobId, seconds: outcome.chargedSeconds }, 'job completed');
-      this.webhooks.jobFinished(finished);
+      this.announce(finished);
     } catch (error) {
       clearInterval(heartbeat);
       await this.fail(job, entry.reason, error);
@@ -221,7 +234,7 @@ export class JobRunner implements OnApplicationBootstrap, OnModuleDestroy {
     });
     if (finished) {
       await this.release(finished, failure.error_code);
-      this.webhooks.jobFinished(finished);
+      this.announce(finished);
     }
   }
 
@@ -417,7 +430,7 @@ export class JobRunner implements OnApplicationBootstrap, OnModuleDestroy {
           'job abandoned after its servers stopped',
         );
         await this.release(job, job.error?.error_code ?? 'JOB_ABANDONED');
-        this.webhooks.jobFinished(job);
+        this.announce(job);
       }
       for (const id of await this.jobs.touchWaiting(REDELIVER_AFTER_SECONDS)) await this.queue?.enqueue(id);
     } catch (error) {

@@ -24,7 +24,6 @@ import { JobRunner } from './job-runner.service.js';
 import type { JobRecord, JobStatus, JobType } from './job-record.js';
 import { JobsRepository } from './jobs.repository.js';
 import { checkDestination } from './webhooks/webhook-destination.js';
-import { WebhookNotifier } from './webhooks/webhook-notifier.service.js';
 import { WebhooksRepository } from './webhooks/webhooks.repository.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -65,7 +64,6 @@ export class JobsService {
     private readonly tts: TtsService,
     private readonly files: FileStorageService,
     private readonly webhooks: WebhooksRepository,
-    private readonly notifier: WebhookNotifier,
     @Inject(BOOT_OPTIONS) private readonly runtime: GatewayRuntimeInfo,
   ) {}
 
@@ -316,7 +314,7 @@ export class JobsService {
     const { job: changed, cancelledQueued } = await this.jobs.requestCancel(job.id, job.userId);
     if (cancelledQueued && changed) {
       await this.runner.release(changed, 'JOB_CANCELLED');
-      this.notifier.jobFinished(changed);
+      this.runner.announce(changed);
       return changed;
     }
     if (changed) this.runner.cancelLocally(changed.id);
