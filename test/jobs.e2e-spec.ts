@@ -208,5 +208,16 @@ for (const { database, queue } of SETUPS) {
       );
       await waitForJob(s.t.url, user.key, id);
     });
+
+    it('exports queued/running job gauges and the queue wait of started jobs in /metrics', async () => {
+      const response = await fetch(`${s.t.url}/metrics`, { headers: admin() });
+      assert.equal(response.status, 200);
+      const text = await response.text();
+      assert.match(text, /^speech_gateway_jobs\{status="queued"\} \d+$/m);
+      assert.match(text, /^speech_gateway_jobs\{status="running"\} \d+$/m);
+      // Every job above started here, so the queue wait has one sample per job at least.
+      const count = /^speech_gateway_job_queue_wait_seconds_count (\d+)$/m.exec(text);
+      assert.ok(count && Number(count[1]) >= 3, `queue wait samples: ${count?.[1]}`);
+    });
   });
 }

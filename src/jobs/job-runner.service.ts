@@ -1,6 +1,12 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Optional,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
@@ -10,6 +16,7 @@ import { QuotaService, type QuotaReservation } from '../accounts/quota.service.j
 import { contentTypeOf, type OutputFormat, STREAMABLE_FORMATS } from '../audio/audio-format.js';
 import { AppError } from '../common/app-error.js';
 import { ROOT_LOGGER } from '../common/injection-tokens.js';
+import { GatewayMetrics } from '../observability/metrics/gateway-metrics.js';
 import { RequestContextStore } from '../common/request-context.js';
 import { ConfigService } from '../config/config.service.js';
 import { FileStorageService } from '../files/file-storage.service.js';
@@ -75,9 +82,11 @@ export class JobRunner implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly webhooks: WebhookNotifier,
     private readonly realtime: RealtimePublisher,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
+    @Optional() private readonly metrics?: GatewayMetrics,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    this.metrics?.trackJobs(() => this.jobs.countActive());
     this.queue = await this.startQueue();
     const concurrency = this.config.current.routers.core.jobs.concurrency;
     if (concurrency > 0) {
@@ -152,6 +161,9 @@ export class JobRunner implements OnApplicationBootstrap, OnModuleDestroy {
     const settings = this.config.current.routers.core.jobs;
     const job = await this.jobs.claim(jobId, this.node, settings.staleAfterSeconds);
     if (!job) return; // finished, cancelled, or running elsewhere: a duplicate delivery
+    if (job.attempts === 1 && job.startedAt) {
+      this.metrics?.jobStarted((job.startedAt.getTime() - job.createdAt.getTime()) / 1000);
+    }
     this.logger.info({ jobId, type: job.type, attempt: job.attempts, node: this.node }, 'job started');
     const entry: { abort: AbortController; reason?: StopReason } = { abort: new AbortController() };
     this.running.set(jobId, entry);

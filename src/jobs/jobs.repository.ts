@@ -153,6 +153,16 @@ export class JobsRepository {
     return { jobs, total: count[0]?.total ?? 0 };
   }
 
+  /** Jobs waiting and running, across every server (for the metrics). */
+  async countActive(): Promise<{ queued: number; running: number }> {
+    const rows = await this.dataSource.query<Array<{ queued: number; running: number }>>(
+      `SELECT count(*) FILTER (WHERE status = 'queued')::int AS queued,
+              count(*) FILTER (WHERE status = 'running')::int AS running
+         FROM jobs WHERE status IN ('queued', 'running')`,
+    );
+    return { queued: Number(rows[0]?.queued ?? 0), running: Number(rows[0]?.running ?? 0) };
+  }
+
   /** Takes a queued job (or one whose server stopped sending heartbeats) for `node`. */
   async claim(id: string, node: string, staleAfterSeconds: number): Promise<JobRecord | undefined> {
     const rows = await this.rows(

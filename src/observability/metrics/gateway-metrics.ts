@@ -9,6 +9,11 @@ import type { BreakerState } from '../../engines/resilience/engine-resilience-st
 import { ERROR_CODE_LOCAL, routePatternOf } from '../request-observer.js';
 
 /** Connection counts of a database pool (node-postgres), read at scrape time. */
+export interface JobCounts {
+  queued: number;
+  running: number;
+}
+
 export interface DatabasePoolProbe {
   total: number;
   idle: number;
@@ -51,6 +56,8 @@ export class GatewayMetrics implements EngineCallObserver {
   private readonly guards = new Map<string, EngineGuardProbe>();
   private cacheSize?: () => { bytes: number; entries: number };
   private databasePool?: () => DatabasePoolProbe | undefined;
+  private jobCounts?: () => Promise<JobCounts>;
+  private readonly jobQueueWait: Histogram;
 
   constructor(options: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -184,6 +191,26 @@ export class GatewayMetrics implements EngineCallObserver {
         this.set(probe?.waiting ?? 0);
       },
     });
+    const jobCounts = () => this.jobCounts?.();
+    new Gauge({
+      name: 'speech_gateway_jobs',
+      help: 'Background jobs by status (queued, running), counted in the shared jobs table',
+      labelNames: ['status'],
+      registers,
+      async collect() {
+        const counts = await jobCounts()?.catch(() => undefined);
+        this.reset();
+        if (!counts) return;
+        this.set({ status: 'queued' }, counts.queued);
+        this.set({ status: 'running' }, counts.running);
+      },
+    });
+    this.jobQueueWait = new Histogram({
+      name: 'speech_gateway_job_queue_wait_seconds',
+      help: 'Time from a job being submitted to its first start on this server',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+      registers,
+    });
     // Seed the hit/miss series at zero so dashboards show a rate before the first lookup.
     this.cacheLookups.inc({ result: 'hit' }, 0);
     this.cacheLookups.inc({ result: 'miss' }, 0);
@@ -217,6 +244,16 @@ export class GatewayMetrics implements EngineCallObserver {
   /** The database pool's counts, read at scrape time. */
   trackDatabasePool(source: () => DatabasePoolProbe | undefined): void {
     this.databasePool = source;
+  }
+
+  /** Queued and running jobs (all servers), read at scrape time. */
+  trackJobs(source: () => Promise<JobCounts>): void {
+    this.jobCounts = source;
+  }
+
+  /** A job started for the first time, `seconds` after it was submitted. */
+  jobStarted(seconds: number): void {
+    this.jobQueueWait.observe(Math.max(0, seconds));
   }
 
   cacheLookup(hit: boolean): void {
