@@ -5,7 +5,6 @@ import type { Request } from 'express';
 import { hasScope } from '../accounts/auth/api-key.guard.js';
 import { roundSeconds } from '../accounts/quota.repository.js';
 import { QuotaService } from '../accounts/quota.service.js';
-import type { OutputFormat } from '../audio/audio-format.js';
 import { sniffAudioFile } from '../audio/audio-sniffer.js';
 import { AppError } from '../common/app-error.js';
 import { BOOT_OPTIONS } from '../common/injection-tokens.js';
@@ -17,8 +16,8 @@ import type { GatewayRuntimeInfo } from '../gateway-runtime-info.js';
 import { parseTranscribeOptions } from '../stt/dto/transcribe.dto.js';
 import { receiveUpload } from '../stt/upload-receiver.js';
 import { SynthesizeDto } from '../tts/dto/synthesize.dto.js';
-import { requestedVoice } from '../tts/dto/voice-alias.js';
-import { TtsService, type TtsRequest } from '../tts/tts.service.js';
+import { synthesisRequestOf } from '../tts/dto/synthesis-request.js';
+import { TtsService } from '../tts/tts.service.js';
 import { SubmitJobDto } from './dto/submit-job.dto.js';
 import { JobRunner } from './job-runner.service.js';
 import type { JobRecord, JobStatus, JobType } from './job-record.js';
@@ -240,24 +239,7 @@ export class JobsService {
     if (body.stream)
       throw new AppError('VALIDATION_FAILED', 'A job stores its audio; `stream` does not apply.');
     const settings = this.config.current;
-    const format: OutputFormat =
-      body.response_format && body.response_format !== 'json'
-        ? body.response_format
-        : (settings.gen.defaultResponseFormat as OutputFormat);
-    const request: TtsRequest = {
-      text: body.text,
-      voice: requestedVoice(body),
-      model: body.model,
-      speed: body.speed,
-      pitch: body.pitch,
-      emotion: body.emotion,
-      temperature: body.temperature,
-      exaggeration: body.exaggeration,
-      cfgWeight: body.cfg_weight,
-      ssml: body.ssml,
-      format,
-      sampleRate: body.sample_rate,
-    };
+    const request = synthesisRequestOf(body, settings.gen.defaultResponseFormat);
     const jobs = settings.routers.core.jobs;
     const estimate = await this.tts.estimate({
       ...request,

@@ -1,7 +1,6 @@
 import { Body, Controller, Get, HttpCode, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import type { OutputFormat } from '../audio/audio-format.js';
 import type { Enveloped } from '../common/envelope.js';
 import { ConfigService } from '../config/config.service.js';
 import { RequireScope } from '../accounts/auth/access.decorator.js';
@@ -10,7 +9,7 @@ import type { EngineStatus } from '../engines/engine-registry.js';
 import { TtsEngineRegistry } from '../engines/tts-engine-registry.js';
 import { abortWhenClientLeaves } from './client-abort.js';
 import { SynthesizeDto } from './dto/synthesize.dto.js';
-import { requestedVoice } from './dto/voice-alias.js';
+import { synthesisRequestOf } from './dto/synthesis-request.js';
 import { VoiceQueryDto } from './dto/voice-query.dto.js';
 import { TtsStatisticsService, type TtsStatisticsRow } from './tts-statistics.service.js';
 import {
@@ -72,23 +71,8 @@ export class TtsController {
   ): Promise<StreamableFile | Enveloped<TtsJsonAnswer>> {
     const wantsJson =
       body.response_format === 'json' || req.accepts(['audio/*', 'application/json']) === 'application/json';
-    const format: OutputFormat =
-      body.response_format && body.response_format !== 'json'
-        ? body.response_format
-        : (this.config.current.gen.defaultResponseFormat as OutputFormat);
     const request: TtsRequest = {
-      text: body.text,
-      voice: requestedVoice(body),
-      model: body.model,
-      speed: body.speed,
-      pitch: body.pitch,
-      emotion: body.emotion,
-      temperature: body.temperature,
-      exaggeration: body.exaggeration,
-      cfgWeight: body.cfg_weight,
-      ssml: body.ssml,
-      format,
-      sampleRate: body.sample_rate,
+      ...synthesisRequestOf(body, this.config.current.gen.defaultResponseFormat),
       timestamps: body.timestamps,
     };
     const signal = abortWhenClientLeaves(req, res);
