@@ -48,6 +48,17 @@ describe('TtsCacheService', () => {
     assert.notEqual(a, TtsCacheService.keyOf({ text: 'hi', voice: 'en-us', speed: 1.1 }));
   });
 
+  it('stores a finished file without taking it from the caller', async () => {
+    const cache = new TtsCacheService(config, runtime, logger);
+    const source = join(dir, 'finished.wav');
+    await writeFile(source, Buffer.from('RIFF-long-audio'));
+    await cache.putFile('k-file', source, { result: META, durationSeconds: 9 });
+    const hit = await cache.get('k-file');
+    assert.equal(hit?.audio.toString(), 'RIFF-long-audio');
+    assert.equal(hit?.meta.durationSeconds, 9);
+    assert.ok((await readdir(dir)).includes('finished.wav'), 'the source file is still there');
+  });
+
   it('returns what was stored, byte for byte', async () => {
     const cache = new TtsCacheService(config, runtime, logger);
     const audio = Buffer.from('RIFF-some-audio');

@@ -1,5 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import {
+  copyFile,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  stat,
+  unlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Logger } from 'pino';
@@ -104,6 +114,33 @@ export class TtsCacheService {
     }
     index.set(key, { size: audio.length, lastUsed: Date.now() });
     this.totalBytes += audio.length;
+    this.entries = index.size;
+    await this.evict(index);
+  }
+
+  /**
+   * Stores a result whose audio is already in a finished file (long text written
+   * incrementally), without reading it into memory. The source file is copied, so the
+   * caller keeps it.
+   */
+  async putFile(key: string, sourcePath: string, meta: CachedResultMeta): Promise<void> {
+    if (!this.enabled) return;
+    const index = await this.loadIndex();
+    if (index.has(key)) return;
+    let size: number;
+    try {
+      size = (await stat(sourcePath)).size;
+      await this.writeAtomically(this.pathOf(key, 'json'), JSON.stringify(meta));
+      const target = this.pathOf(key, 'bin');
+      const temporary = `${target}.${randomBytes(4).toString('hex')}.tmp`;
+      await copyFile(sourcePath, temporary);
+      await rename(temporary, target);
+    } catch (error) {
+      this.logger.warn({ err: error }, 'cannot write a cache entry');
+      return;
+    }
+    index.set(key, { size, lastUsed: Date.now() });
+    this.totalBytes += size;
     this.entries = index.size;
     await this.evict(index);
   }
