@@ -1,3 +1,5 @@
+import { saveBlob } from './save-blob.js';
+
 /** Transcript segments as subtitle files, made from the answer already received (no second charge). */
 export interface Segment {
   start: number;
@@ -23,12 +25,5 @@ export function toVtt(segments: Segment[]): string {
 
 /** Offers `text` as a file download. */
 export function download(name: string, text: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = name;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  saveBlob(name, new Blob([text], { type }));
 }
