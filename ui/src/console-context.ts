@@ -11,11 +11,13 @@ export interface Me {
   quota: { quota_seconds: number; used_seconds: number; remaining_seconds: number };
 }
 
-/** What every view gets: the API with the signed-in key, and who that key is. */
+/** What every view gets: the API with the signed-in key, who that key is, and which routers are on. */
 export interface ConsoleContext {
   api: ApiClient;
   me: Me;
   can(scope: Scope): boolean;
+  /** From GET /health at sign-in; a router the answer does not name (or no answer) counts as on. */
+  routerOn(router: string): boolean;
 }
 
 /** One page of the console. `unmount` stops its timers, recorders and players. */

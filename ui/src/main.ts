@@ -3,6 +3,7 @@ import type { ConsoleContext, ConsoleView, Me, Scope } from './console-context.j
 import { ConversationView } from './conversation-view.js';
 import { field, h, say, show, statusLine } from './dom.js';
 import { OverviewView } from './overview-view.js';
+import { JobsView } from './jobs-view.js';
 import { forgetKey, storedKey, storeKey } from './session.js';
 import { SttView } from './stt-view.js';
 import { TtsView } from './tts-view.js';
@@ -57,9 +58,19 @@ function showSignIn(message?: string): void {
 
 async function signIn(key: string): Promise<void> {
   const api = new ApiClient(key);
-  const me = await api.get<Me>('/me');
+  const [me, routers] = await Promise.all([api.get<Me>('/me'), routerSwitches(api)]);
   storeKey(key);
-  startConsole(api, me);
+  startConsole(api, me, routers);
+}
+
+/** Which routers are on (GET /health, public); null when that cannot be read. */
+async function routerSwitches(api: ApiClient): Promise<Record<string, boolean> | null> {
+  try {
+    const health = await api.get<{ architecture?: { routers?: Record<string, boolean> } }>('/health');
+    return health.architecture?.routers ?? null;
+  } catch {
+    return null;
+  }
 }
 
 function signOut(): void {
@@ -72,12 +83,18 @@ function signOut(): void {
 
 let current: ConsoleView | null = null;
 
-function startConsole(api: ApiClient, me: Me): void {
-  const ctx: ConsoleContext = { api, me, can: (scope: Scope) => me.scopes.includes(scope) };
+function startConsole(api: ApiClient, me: Me, routers: Record<string, boolean> | null): void {
+  const ctx: ConsoleContext = {
+    api,
+    me,
+    can: (scope: Scope) => me.scopes.includes(scope),
+    routerOn: (router: string) => routers?.[router] !== false,
+  };
   const views: ConsoleView[] = [new OverviewView(ctx)];
   if (ctx.can('tts')) views.push(new TtsView(ctx));
   if (ctx.can('stt')) views.push(new SttView(ctx));
   if (ctx.can('conversation')) views.push(new ConversationView(ctx));
+  if ((ctx.can('tts') || ctx.can('stt')) && ctx.routerOn('core.jobs')) views.push(new JobsView(ctx));
   views.push(new UsageView(ctx));
 
   const signOutButton = h('button', { type: 'button', id: 'sign-out' }, 'Sign out');
