@@ -2,13 +2,22 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { Browser } from 'playwright-core';
-import { bearer, startSecuredGateway, type SecuredGateway, UNTHROTTLED_PLAN } from './support/accounts.js';
+import pg from 'pg';
+import type { Browser, Page } from 'playwright-core';
+import {
+  bearer,
+  createUserWithKey,
+  startSecuredGateway,
+  type SecuredGateway,
+  UNTHROTTLED_PLAN,
+} from './support/accounts.js';
 import { launchChromium, signIn, withPage } from './support/console-browser.js';
 import { CONVERSATION_TEST_CONFIG } from './support/conversation-config.js';
 import { SHORT_CLIP } from './support/speech-fixtures.js';
-import { deepMerge, requestJson, waitFor, waitForVoices } from './support/test-gateway.js';
+import { getJob, submitJob, waitForJob } from './support/jobs.js';
+import { deepMerge, requestJson, TEST_DATABASE_URL, waitFor, waitForVoices } from './support/test-gateway.js';
 
+const SENTENCE = 'The quick brown fox jumps over the lazy dog near the quiet river bank. ';
 const XSS = '<img src=x onerror="window.__xss=1;alert(1)"><script>window.__xss=2</script>';
 /** Set UPDATE_CONSOLE_SCREENSHOT=1 to refresh the README's docs/console.png from this run. */
 const SCREENSHOT = fileURLToPath(new URL('../../docs/console.png', import.meta.url));
@@ -101,7 +110,7 @@ describe('operator console in Chromium', () => {
       await signIn(page, s.t.url, s.adminKey);
       assert.ok(!page.url().includes(s.adminKey));
       assert.equal(await page.evaluate<number>('sessionStorage.length'), 1);
-      for (const view of ['overview', 'tts', 'stt', 'conversation', 'usage'])
+      for (const view of ['overview', 'tts', 'stt', 'conversation', 'jobs', 'usage'])
         assert.equal(await page.locator(`#nav-${view}`).count(), 1, `${view} tab`);
       await page.reload();
       await page.locator('#signed-in-as').waitFor();
@@ -286,6 +295,7 @@ describe('operator console in Chromium', () => {
       assert.equal(await page.locator('#nav-tts').count(), 1);
       assert.equal(await page.locator('#nav-stt').count(), 0);
       assert.equal(await page.locator('#nav-conversation').count(), 0);
+      assert.equal(await page.locator('#nav-jobs').count(), 1, 'a tts key has the Jobs view');
       await page.locator('#health-status').waitFor();
       assert.equal(await page.locator('#switches').count(), 0, 'no config switches without admin');
       assert.equal(await page.locator('#breakers').count(), 0, 'no breakers without ops');
@@ -295,6 +305,149 @@ describe('operator console in Chromium', () => {
     });
   });
 
+  /** Submits a TTS job through the Jobs view's form; answers the new row's job id. */
+  const submitThroughForm = async (page: Page, text: string): Promise<string> => {
+    await page.locator('#jobs-tts-voice option[value="en-us"]').waitFor({ state: 'attached' });
+    await page.locator('#jobs-tts-voice').selectOption('en-us');
+    await page.locator('#jobs-tts-format').selectOption('wav');
+    await page.locator('#jobs-tts-text').fill(text);
+    await page.locator('#jobs-tts-submit').click();
+    const said = page.locator('#jobs-status').filter({ hasText: /Job ([0-9a-f]{8}) is queued/ });
+    await said.waitFor({ timeout: 30_000 });
+    const prefix = /Job ([0-9a-f]{8})/.exec((await said.textContent()) ?? '')?.[1] ?? '';
+    const row = page.locator(`#jobs-rows tr[data-job-id^="${prefix}"]`);
+    await row.waitFor();
+    return (await row.getAttribute('data-job-id')) ?? '';
+  };
+
+  it('runs a TTS job from the Jobs view: live progress, completed, the WAV downloads', async () => {
+    await withPage(browser, 'jobs complete', async (page) => {
+      const refused: string[] = [];
+      page.on('response', (response) => {
+        if (response.status() >= 400 && !response.url().endsWith('/favicon.ico'))
+          refused.push(`${response.status()} ${response.url()}`);
+      });
+      await signIn(page, s.t.url, s.adminKey);
+      await page.locator('#nav-jobs').click();
+      const id = await submitThroughForm(page, SENTENCE.repeat(12));
+      const row = page.locator(`#job-${id}`);
+      const bar = row.locator('progress');
+      assert.equal(await bar.count(), 1);
+      assert.match((await bar.getAttribute('aria-label')) ?? '', /^Progress of TTS job [0-9a-f]{8}$/);
+      // No reload: the list follows the job by itself until it ends.
+      await page.locator(`#job-${id}[data-status="completed"]`).waitFor({ timeout: 90_000 });
+      assert.equal(await bar.evaluate((element) => (element as unknown as { value: number }).value), 1);
+      assert.equal(await row.locator('.state').textContent(), 'completed');
+      assert.equal(await row.locator('.job-cancel').count(), 0, 'no cancel on a finished job');
+
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        row.locator('.job-download').click(),
+      ]);
+      assert.match(download.url(), /^blob:/);
+      assert.ok(!download.url().includes(s.adminKey), 'the key is in no URL');
+      assert.equal(download.suggestedFilename(), `job-${id}.wav`);
+      const bytes = await readFile(await download.path());
+      assert.equal(bytes.subarray(0, 4).toString('latin1'), 'RIFF');
+      assert.equal(bytes.subarray(8, 12).toString('latin1'), 'WAVE');
+      assert.ok(bytes.length > 44, `${bytes.length} bytes`);
+      assert.equal(bytes.length, (await getJob(s.t.url, s.adminKey, id)).result?.bytes);
+      assert.deepEqual(refused, [], 'every call the view made was answered');
+    });
+  });
+
+  it('cancels a running job from the Jobs view', async () => {
+    await withPage(browser, 'jobs cancel', async (page) => {
+      await signIn(page, s.t.url, s.adminKey);
+      await page.locator('#nav-jobs').click();
+      const id = await submitThroughForm(page, SENTENCE.repeat(300));
+      await waitForJob(s.t.url, s.adminKey, id, (job) => job.status === 'running' && job.progress > 0);
+      const cancel = page.locator(`#job-${id} .job-cancel`);
+      await cancel.waitFor();
+      assert.match((await cancel.getAttribute('aria-label')) ?? '', /^Cancel TTS job [0-9a-f]{8}$/);
+      await cancel.focus();
+      await page.keyboard.press('Enter');
+      await page.locator(`#job-${id}[data-status="cancelled"]`).waitFor({ timeout: 30_000 });
+      assert.equal((await getJob(s.t.url, s.adminKey, id)).status, 'cancelled');
+      assert.match((await page.locator(`#job-${id} .job-error`).textContent()) ?? '', /JOB_CANCELLED/);
+      assert.equal(await page.locator(`#job-${id} .job-download`).count(), 0);
+    });
+  });
+
+  it("shows a failed job's error as text, and filters the list by status", async () => {
+    // No engine echoes markup in its errors today; the row is made to fail in the database.
+    const submitted = await submitJob(s.t.url, s.adminKey, { type: 'tts', input: { text: 'Short.' } });
+    const id = submitted.body.data?.job_id ?? '';
+    await waitForJob(s.t.url, s.adminKey, id);
+    const db = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await db.connect();
+    try {
+      await db.query(
+        `UPDATE "${s.t.schema}".jobs SET status = 'failed', result = NULL, error = $2::jsonb WHERE id = $1`,
+        [id, JSON.stringify({ error_code: 'ENGINE_FAILED', message: XSS })],
+      );
+    } finally {
+      await db.end();
+    }
+    await withPage(browser, 'jobs xss', async (page, record) => {
+      await signIn(page, s.t.url, s.adminKey);
+      await page.locator('#nav-jobs').click();
+      await page.locator(`#job-${id}`).waitFor();
+      await page.locator('#jobs-filter-status').selectOption('failed');
+      await waitFor(
+        async () => (await page.locator('#jobs-rows tr[data-job-id]').count()) === 1,
+        'only the failed job listed',
+      );
+      const row = page.locator(`#job-${id}[data-status="failed"]`);
+      await row.waitFor();
+      assert.equal(await row.locator('.job-error').textContent(), `${XSS} (ENGINE_FAILED)`);
+      assert.equal(await page.locator('#jobs-table img, #jobs-table script').count(), 0);
+      assert.equal(await page.evaluate<unknown>('window.__xss'), undefined);
+      assert.deepEqual(record.dialogs, []);
+      await page.locator('#jobs-filter-status').selectOption('');
+      await page.locator('#jobs-filter-type').selectOption('stt');
+      await page.locator('#jobs-summary').filter({ hasText: 'of 0.' }).waitFor();
+      assert.equal(await page.locator('#jobs-rows tr[data-job-id]').count(), 0, 'no STT jobs');
+    });
+  });
+
+  it('shows the Jobs view to keys that may submit work, and only while the jobs router is on', async () => {
+    const talker = await createUserWithKey(s.t.url, s.adminKey, {
+      email: 'jobs-talker@example.com',
+      scopes: ['conversation'],
+    });
+    const listener = await createUserWithKey(s.t.url, s.adminKey, {
+      email: 'jobs-listener@example.com',
+      scopes: ['stt'],
+    });
+    await withPage(browser, 'jobs scopes', async (page) => {
+      await signIn(page, s.t.url, talker.key);
+      assert.equal(await page.locator('#nav-conversation').count(), 1);
+      assert.equal(await page.locator('#nav-jobs').count(), 0, 'no Jobs view for a conversation key');
+      await page.locator('#sign-out').click();
+      await signIn(page, s.t.url, listener.key);
+      await page.locator('#nav-jobs').click();
+      await page.locator('#jobs-summary').filter({ hasText: 'of 0.' }).waitFor();
+      assert.equal(await page.locator('#jobs-tts-form').count(), 0, 'no TTS form without the tts scope');
+    });
+    const jobsRouter = (enabled: boolean) =>
+      fetch(`${s.t.url}/config`, {
+        method: 'PATCH',
+        headers: json(s.adminKey),
+        body: JSON.stringify({ routers: { core: { jobs: { enabled } } } }),
+      });
+    assert.equal((await jobsRouter(false)).status, 200);
+    try {
+      await withPage(browser, 'jobs router off', async (page) => {
+        await signIn(page, s.t.url, s.adminKey);
+        assert.equal(await page.locator('#nav-tts').count(), 1);
+        assert.equal(await page.locator('#nav-jobs').count(), 0, 'no Jobs view while the router is off');
+      });
+    } finally {
+      assert.equal((await jobsRouter(true)).status, 200);
+    }
+  });
+
   it('stays readable at phone width (no sideways scrolling)', async () => {
     await withPage(
       browser,
@@ -302,7 +455,7 @@ describe('operator console in Chromium', () => {
       async (page) => {
         await signIn(page, s.t.url, s.adminKey);
         await page.locator('#engines table').waitFor();
-        for (const view of ['overview', 'tts', 'usage']) {
+        for (const view of ['overview', 'tts', 'jobs', 'usage']) {
           await page.locator(`#nav-${view}`).click();
           await page.locator(`#nav-${view}[aria-current="page"]`).waitFor();
           await page.locator('#view h2').waitFor();
