@@ -307,17 +307,29 @@ describe('operator console in Chromium', () => {
 
   /** Submits a TTS job through the Jobs view's form; answers the new row's job id. */
   const submitThroughForm = async (page: Page, text: string): Promise<string> => {
+    await page
+      .locator('#jobs-summary')
+      .filter({ hasText: /^Jobs / })
+      .waitFor();
+    const before = new Set(
+      await page
+        .locator('#jobs-rows tr[data-job-id]')
+        .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-job-id'))),
+    );
     await page.locator('#jobs-tts-voice option[value="en-us"]').waitFor({ state: 'attached' });
     await page.locator('#jobs-tts-voice').selectOption('en-us');
     await page.locator('#jobs-tts-format').selectOption('wav');
     await page.locator('#jobs-tts-text').fill(text);
     await page.locator('#jobs-tts-submit').click();
-    const said = page.locator('#jobs-status').filter({ hasText: /Job ([0-9a-f]{8}) is queued/ });
-    await said.waitFor({ timeout: 30_000 });
-    const prefix = /Job ([0-9a-f]{8})/.exec((await said.textContent()) ?? '')?.[1] ?? '';
-    const row = page.locator(`#jobs-rows tr[data-job-id^="${prefix}"]`);
-    await row.waitFor();
-    return (await row.getAttribute('data-job-id')) ?? '';
+    await page
+      .locator('#jobs-status')
+      .filter({ hasText: /is queued/ })
+      .waitFor({ timeout: 30_000 });
+    // Newest first: the new job is the top row.
+    return waitFor(async () => {
+      const id = await page.locator('#jobs-rows tr[data-job-id]').first().getAttribute('data-job-id');
+      return id && !before.has(id) ? id : undefined;
+    }, 'the new job in the list');
   };
 
   it('runs a TTS job from the Jobs view: live progress, completed, the WAV downloads', async () => {
@@ -336,6 +348,10 @@ describe('operator console in Chromium', () => {
       assert.match((await bar.getAttribute('aria-label')) ?? '', /^Progress of TTS job [0-9a-f]{8}$/);
       // No reload: the list follows the job by itself until it ends.
       await page.locator(`#job-${id}[data-status="completed"]`).waitFor({ timeout: 90_000 });
+      await page
+        .locator('#jobs-status')
+        .filter({ hasText: `TTS job ${id.slice(0, 8)} completed.` })
+        .waitFor();
       assert.equal(await bar.evaluate((element) => (element as unknown as { value: number }).value), 1);
       assert.equal(await row.locator('.state').textContent(), 'completed');
       assert.equal(await row.locator('.job-cancel').count(), 0, 'no cancel on a finished job');

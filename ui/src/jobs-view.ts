@@ -50,11 +50,18 @@ class JobRow {
   private readonly eta = h('td', {});
   private readonly actions = h('td', { class: 'job-actions' });
   private shownPhase = '';
+  status: JobStatus;
 
   constructor(
     job: Job,
-    private readonly act: { cancel(job: Job): Promise<void>; download(job: Job): Promise<void> },
+    private readonly act: {
+      cancel(job: Job): Promise<void>;
+      download(job: Job): Promise<void>;
+      /** A job seen queued or running here has just ended. */
+      ended(job: Job): void;
+    },
   ) {
+    this.status = job.status;
     const name = `${job.type.toUpperCase()} job ${job.job_id.slice(0, 8)}`;
     this.bar = h('progress', { max: 1, value: 0, 'aria-label': `Progress of ${name}` });
     this.element = h(
@@ -72,6 +79,7 @@ class JobRow {
   }
 
   update(job: Job): void {
+    this.status = job.status;
     this.element.dataset['status'] = job.status;
     this.bar.value = job.status === 'completed' ? 1 : job.progress;
     this.percent.textContent = ` ${Math.round(this.bar.value * 100)} %`;
@@ -82,6 +90,7 @@ class JobRow {
     // Queued → running keeps the same Cancel button (and its focus); only an ending rebuilds.
     const phase = isActive(job.status) ? 'active' : job.status;
     if (phase === this.shownPhase) return;
+    if (this.shownPhase === 'active') this.act.ended(job);
     this.shownPhase = phase;
     show(this.actions, ...this.actionsFor(job));
   }
@@ -298,7 +307,11 @@ export class JobsView implements ConsoleView {
     } catch (error) {
       if (generation === this.generation)
         say(this.status, `Jobs could not be listed: ${describeError(error)}`, 'error');
-      this.schedule(generation, true);
+      // A passing failure (rate limit, network) is retried while a shown job is still live.
+      this.schedule(
+        generation,
+        [...this.rows.values()].some((row) => isActive(row.status)),
+      );
       return;
     }
     if (generation !== this.generation || !this.mounted) return;
@@ -322,7 +335,11 @@ export class JobsView implements ConsoleView {
     for (const job of page.jobs) {
       const row =
         this.rows.get(job.job_id) ??
-        new JobRow(job, { cancel: (j) => this.cancel(j), download: (j) => this.download(j) });
+        new JobRow(job, {
+          cancel: (j) => this.cancel(j),
+          download: (j) => this.download(j),
+          ended: (j) => say(this.status, `${j.type.toUpperCase()} job ${j.job_id.slice(0, 8)} ${j.status}.`),
+        });
       row.update(job);
       next.set(job.job_id, row);
     }
