@@ -83,7 +83,10 @@ describe('segmentPcmStream', () => {
     const samples = speechWithGaps(7, [[2.5, 2.8]]);
     const bytes = pcmBytes(samples);
     async function* oddChunks(): AsyncGenerator<Uint8Array> {
-      for (let at = 0; at < bytes.length; at += 777) yield bytes.subarray(at, at + 777);
+      for (let at = 0; at < bytes.length; at += 777) {
+        await Promise.resolve(); // as from a pipe: one chunk per turn
+        yield bytes.subarray(at, at + 777);
+      }
     }
     const segments: PcmSegment[] = [];
     for await (const segment of segmentPcmStream(oddChunks(), {

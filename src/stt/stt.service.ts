@@ -106,6 +106,15 @@ export class SttService {
         maxBytes: Math.floor(settings.maxFileSizeMb * 1024 * 1024),
         tempDir: this.runtime.tempDir,
         fileField: 'file',
+        // A WAV's header tells its length: one too long is refused before the rest is read.
+        ...(settings.supportedFormats.includes('wav')
+          ? {
+              wavLimit: {
+                maxSeconds: settings.maxAudioSeconds,
+                refusal: () => audioTooLong(this.effectiveLimit()),
+              },
+            }
+          : {}),
       },
       signal,
     );
@@ -223,7 +232,11 @@ export class SttService {
     return audioType;
   }
 
-  private effectiveLimit(limit?: { maxAudioSeconds: number; limitKey: string; replacesRouteLimit?: boolean }): {
+  private effectiveLimit(limit?: {
+    maxAudioSeconds: number;
+    limitKey: string;
+    replacesRouteLimit?: boolean;
+  }): {
     maxAudioSeconds: number;
     limitKey: string;
   } {
@@ -379,19 +392,10 @@ export class SttService {
     limit: { maxAudioSeconds: number; limitKey: string },
     work: () => Promise<T>,
   ): Promise<T> {
-    const maxSeconds = limit.maxAudioSeconds;
     try {
       return await work();
     } catch (error) {
-      if (error instanceof AudioTooLongError) {
-        throw new AppError(
-          'AUDIO_TOO_LONG',
-          `The audio is longer than the limit of ${maxSeconds} s (${limit.limitKey}).`,
-          {
-            max_audio_seconds: maxSeconds,
-          },
-        );
-      }
+      if (error instanceof AudioTooLongError) throw audioTooLong(limit);
       if (error instanceof AudioFormatError) throw new AppError('INVALID_AUDIO', error.message);
       if (signal.aborted) throw new AppError('REQUEST_CANCELLED', 'The client cancelled the request.');
       throw error;
@@ -482,4 +486,13 @@ export function joinTranscripts(
     segments: parts.flatMap((part) => shift(part.transcript.segments, part.offset)),
     ...(withWords ? { words: parts.flatMap((part) => shift(part.transcript.words ?? [], part.offset)) } : {}),
   };
+}
+
+/** 413 AUDIO_TOO_LONG, naming the limit's knob. */
+function audioTooLong(limit: { maxAudioSeconds: number; limitKey: string }): AppError {
+  return new AppError(
+    'AUDIO_TOO_LONG',
+    `The audio is longer than the limit of ${limit.maxAudioSeconds} s (${limit.limitKey}).`,
+    { max_audio_seconds: limit.maxAudioSeconds },
+  );
 }
