@@ -4,10 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { decodeWav, encodeWav } from '../src/audio/wav.js';
-import { getJob, submitSttUpload } from './support/jobs.js';
+import { descendantPids } from '../src/audio/testing/processes.js';
+import { FINAL_STATUSES, getJob, submitSttUpload, waitForJob } from './support/jobs.js';
 import { LIBRIVOX, POCKETSPHINX_TEST_CONFIG } from './support/speech-fixtures.js';
 import { readEvents } from './support/sse-reader.js';
-import { deepMerge, requestJson, startTestGateway, type TestGateway } from './support/test-gateway.js';
+import {
+  deepMerge,
+  requestJson,
+  startTestGateway,
+  type TestGateway,
+  waitFor,
+} from './support/test-gateway.js';
 
 const SEGMENT_SECONDS = 4;
 const PAUSE_SECONDS = 0.8;
@@ -123,6 +130,24 @@ for (const database of ['embedded', 'postgres'] as const) {
       const last = words.at(-1);
       assert.ok((last?.start ?? 0) > SEGMENT_SECONDS, `last word at ${last?.start}`);
       assert.ok((last?.start ?? 0) > seconds - 10, `last word at ${last?.start} of ${seconds} s`);
+    });
+
+    it('stops at a cancel between segments: the segment in flight and the decoder are stopped', async () => {
+      const submitted = await submitSttUpload(t.url, undefined, recording);
+      assert.equal(submitted.status, 202, JSON.stringify(submitted.body));
+      const id = submitted.body.data?.job_id ?? '';
+      // Wait for the first segment's progress, then cancel.
+      const seen = await readEvents(await fetch(`${t.url}/jobs/${id}/events`), (event) =>
+        Number(event.data['progress']) > 0.1 || event.event !== 'progress' ? 'stop' : undefined,
+      );
+      assert.equal(seen.at(-1)?.event, 'progress', JSON.stringify(seen.at(-1)));
+      const cancel = await requestJson(`${t.url}/jobs/${id}/cancel`, { method: 'POST' });
+      assert.equal(cancel.status, 200, JSON.stringify(cancel.body));
+      const job = await waitForJob(t.url, undefined, id, (view) => FINAL_STATUSES.includes(view.status));
+      assert.equal(job.status, 'cancelled', JSON.stringify(job));
+      assert.ok(job.progress < 0.95, `stopped while transcribing (progress ${job.progress})`);
+      // The streaming decoder of the recording is gone with the job.
+      await waitFor(() => descendantPids('ffmpeg').length === 0, 'no ffmpeg left', 10_000);
     });
   });
 }
