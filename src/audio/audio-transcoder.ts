@@ -75,6 +75,11 @@ async function* pcmOf(
   }
 }
 
+/** stdin for an ffmpeg that reads a file: closed at once. */
+async function* noInput(): AsyncGenerator<Uint8Array> {
+  // Nothing to send.
+}
+
 /**
  * All audio encoding of the product: PCM clips in, the client's format out. wav and pcm
  * at the clip's own rate are written directly (no process); everything else runs one
@@ -157,6 +162,54 @@ export class AudioTranscoder {
     if (decoded.samples.length === 0) throw new AudioFormatError('The audio contains no samples.');
     if (decoded.durationSeconds > options.maxSeconds) throw new AudioTooLongError(options.maxSeconds);
     return decoded;
+  }
+
+  /**
+   * How many seconds `decode` would give, counted while ffmpeg decodes the file (to the
+   * same rate, nothing kept): bounded memory however long the audio. Same refusals as
+   * decode (AudioFormatError, AudioTooLongError past `maxSeconds`).
+   */
+  async measure(
+    path: string,
+    type: SniffedAudioType,
+    options: DecodeOptions,
+    signal?: AbortSignal,
+  ): Promise<number> {
+    let bytes = 0;
+    for await (const chunk of this.decodeStream(path, type, options, signal)) bytes += chunk.length;
+    const seconds = Math.floor(bytes / 2) / options.sampleRate;
+    if (bytes < 2) throw new AudioFormatError('The audio contains no samples.');
+    if (seconds > options.maxSeconds) throw new AudioTooLongError(options.maxSeconds);
+    return seconds;
+  }
+
+  /**
+   * The file decoded like `decode` does with ffmpeg (mono s16le at `options.sampleRate`,
+   * at most `maxSeconds` plus 10 ms), as chunks while ffmpeg writes them: ffmpeg only
+   * decodes as fast as the consumer reads, so nothing accumulates. Holds one of the
+   * transcoder's process slots until the consumer finishes or stops (which kills ffmpeg).
+   * A file ffmpeg refuses → AudioFormatError.
+   */
+  async *decodeStream(
+    path: string,
+    type: SniffedAudioType,
+    options: DecodeOptions,
+    signal?: AbortSignal,
+  ): AsyncGenerator<Buffer> {
+    signal?.throwIfAborted();
+    if ((await stat(path)).size === 0) throw new AudioFormatError('The file is empty.');
+    const args = decoderArgs(path, type, options.sampleRate, options.maxSeconds);
+    const release = await this.limiter.acquire(signal);
+    try {
+      yield* streamFfmpeg(this.ffmpegPath, args, noInput(), `decode ${type}`, signal);
+    } catch (error) {
+      if (error instanceof FfmpegError && error.exitCode !== null) {
+        throw new AudioFormatError(`The ${type} audio could not be decoded (corrupt or truncated).`);
+      }
+      throw error;
+    } finally {
+      release();
+    }
   }
 
   /** A 16-bit PCM WAV read directly; undefined for other WAV encodings (ffmpeg decodes those). */

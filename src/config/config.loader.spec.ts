@@ -195,6 +195,22 @@ describe('parseConfig', () => {
     );
   });
 
+  it('reads routers.core.jobs.stt_segment_seconds (default 30) and refuses a segment under 2 s', () => {
+    const defaults = parseConfig('', {});
+    assert.ok(defaults.ok);
+    assert.equal(defaults.config.routers.core.jobs.sttSegmentSeconds, 30);
+    const set = parseConfig('routers:\n  core:\n    jobs:\n      stt_segment_seconds: 4.5\n', {});
+    assert.ok(set.ok);
+    assert.equal(set.config.routers.core.jobs.sttSegmentSeconds, 4.5);
+    for (const value of ['0', '1', '601', 'x']) {
+      const errors = errorsOf(`routers:\n  core:\n    jobs:\n      stt_segment_seconds: ${value}\n`);
+      assert.ok(
+        errors.some((error) => error.includes('stt_segment_seconds')),
+        `${value}: ${errors.join('; ')}`,
+      );
+    }
+  });
+
   it('accepts the shipped config.yaml and config.example.yaml', async () => {
     const { readFile } = await import('node:fs/promises');
     for (const file of ['config/config.yaml', 'config/config.example.yaml']) {

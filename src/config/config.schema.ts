@@ -205,6 +205,12 @@ export class JobsRouterConfig {
   @IsInt() @Min(0) @Max(64) concurrency = 2;
   /** A running job whose server sent no heartbeat for this long is taken over by another. */
   @IsInt() @Min(3) @Max(600) staleAfterSeconds = 15;
+  /**
+   * STT jobs on longer audio are transcribed in segments of at most this many seconds, each
+   * cut at the quietest point of its last few seconds (so words are not split); progress
+   * then follows the audio transcribed. Shorter audio is transcribed in one piece.
+   */
+  @IsNumber() @Min(2) @Max(600) sttSegmentSeconds = 30;
   /** Runs of one job (the first and the takeovers after a server died) before it fails. */
   @IsInt() @Min(1) @Max(10) maxAttempts = 3;
   /**

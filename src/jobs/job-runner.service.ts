@@ -37,6 +37,10 @@ const HEARTBEAT_MS = 500;
 const SWEEP_MS = 2000;
 /** A queued job not picked up for this long has its delivery sent again (harmless if doubled). */
 const REDELIVER_AFTER_SECONDS = 30;
+/** An STT job's progress while transcribing runs from here (decoding started)… */
+const STT_PROGRESS_START = 0.1;
+/** …to here (every segment transcribed); storing the transcript is the rest. */
+const STT_PROGRESS_END = 0.95;
 
 interface Progress {
   progress: number;
@@ -358,17 +362,30 @@ export class JobRunner implements OnApplicationBootstrap, OnModuleDestroy {
     const fileId = String(job.input['file_id']);
     const opened = await this.files.open(fileId, { userId: job.userId, seesAll: false });
     const options = parseTranscribeOptions((job.input['options'] ?? {}) as Record<string, unknown>);
-    // The decoder gives no position while it runs: progress is by stage (decode+transcribe, store).
+    // Long audio is transcribed segment by segment: progress is the share of the audio
+    // transcribed, within [STT_PROGRESS_START, STT_PROGRESS_END]; storing comes after.
     progress.stage = 'transcribing';
-    progress.progress = 0.1;
+    progress.progress = STT_PROGRESS_START;
     const maxAudioSeconds =
       job.reservationId === null
         ? settings.maxAudioSeconds
         : Math.min(job.reservedSeconds, settings.maxAudioSeconds);
-    const outcome = await this.stt.transcribeStoredAudio(
+    const started = Date.now();
+    const outcome = await this.stt.transcribeStoredAudioInSegments(
       { path: opened.localPath, bytes: opened.file.sizeBytes },
       options,
       signal,
+      {
+        segmentSeconds: settings.sttSegmentSeconds,
+        onProgress: (doneSeconds, totalSeconds) => {
+          const done = totalSeconds > 0 ? Math.min(1, doneSeconds / totalSeconds) : 1;
+          progress.progress = STT_PROGRESS_START + (STT_PROGRESS_END - STT_PROGRESS_START) * done;
+          // The pace so far (wall seconds per audio second) times the audio left.
+          const elapsed = (Date.now() - started) / 1000;
+          progress.etaSeconds =
+            doneSeconds > 0 ? Math.ceil((elapsed / doneSeconds) * (totalSeconds - doneSeconds)) : null;
+        },
+      },
       {
         maxAudioSeconds,
         limitKey: 'routers.core.jobs.max_audio_seconds (or the job\u2019s reservation)',
@@ -377,7 +394,8 @@ export class JobRunner implements OnApplicationBootstrap, OnModuleDestroy {
     );
     if (signal.aborted) throw new AppError('REQUEST_CANCELLED', 'The job was cancelled.');
     progress.stage = 'storing';
-    progress.progress = 0.95;
+    progress.progress = STT_PROGRESS_END;
+    progress.etaSeconds = null;
     const transcript = outcome.transcript;
     const body = Buffer.from(
       JSON.stringify({

@@ -12,7 +12,13 @@ import { ConfigService } from '../config/config.service.js';
 import { appErrorForEngine } from '../engines/engine-app-error.js';
 import { type EngineAttemptFailure, engineChainExhausted } from '../engines/engine-chain-failure.js';
 import { EngineError, isEngineFault } from '../engines/ports/engine-error.js';
-import type { SttEngine, SttParam, TranscribeOptions, Transcript } from '../engines/ports/stt-engine.js';
+import type {
+  SttEngine,
+  SttParam,
+  TimedText,
+  TranscribeOptions,
+  Transcript,
+} from '../engines/ports/stt-engine.js';
 import { SttEngineRegistry } from '../engines/stt-engine-registry.js';
 import type { GatewayRuntimeInfo } from '../gateway-runtime-info.js';
 import { parseTranscribeOptions, type TranscribeDto } from './dto/transcribe.dto.js';
@@ -22,7 +28,11 @@ import {
   grammarProblem,
   vocabularyProblem,
 } from './grammar-limits.js';
+import { segmentPcmStream } from '../audio/quiet-point-segmenter.js';
 import { receiveUpload, refusedBeforeBody } from './upload-receiver.js';
+
+/** Segments are decoded at this rate when no engine of the chain is available (each attempt then fails). */
+const DEFAULT_DECODE_RATE = 16_000;
 
 export interface SttOutcome {
   options: TranscribeDto;
@@ -96,6 +106,15 @@ export class SttService {
         maxBytes: Math.floor(settings.maxFileSizeMb * 1024 * 1024),
         tempDir: this.runtime.tempDir,
         fileField: 'file',
+        // A WAV's header tells its length: one too long is refused before the rest is read.
+        ...(settings.supportedFormats.includes('wav')
+          ? {
+              wavLimit: {
+                maxSeconds: settings.maxAudioSeconds,
+                refusal: () => audioTooLong(this.effectiveLimit()),
+              },
+            }
+          : {}),
       },
       signal,
     );
@@ -121,8 +140,83 @@ export class SttService {
     signal: AbortSignal,
     limit?: { maxAudioSeconds: number; limitKey: string; replacesRouteLimit?: boolean },
   ): Promise<SttOutcome> {
-    const settings = this.config.current.routers.core.stt;
     this.checkGrammarLimits(options);
+    const audioType = await this.acceptedType(audio);
+    return this.transcribeFile(audio.path, audioType, options, signal, this.effectiveLimit(limit));
+  }
+
+  /**
+   * Like transcribeStoredAudio, for long recordings (background jobs): the audio is
+   * decoded as a stream and cut at quiet points into segments of at most
+   * `segmentSeconds`, transcribed in order through the same engine chain (fallback,
+   * resilience, metering per segment), their timings shifted by each segment's start and
+   * joined into one transcript. `onProgress` hears the seconds transcribed so far after
+   * each segment. At most one segment of PCM is held besides the one being transcribed;
+   * the length is counted first (a decode that keeps nothing) so the limit is enforced
+   * before any engine runs and progress has a denominator. Audio no longer than one
+   * segment takes transcribeStoredAudio's single call.
+   */
+  async transcribeStoredAudioInSegments(
+    audio: { path: string; bytes: number },
+    options: TranscribeDto,
+    signal: AbortSignal,
+    segmenting: {
+      segmentSeconds: number;
+      onProgress: (doneSeconds: number, totalSeconds: number) => void;
+    },
+    limit?: { maxAudioSeconds: number; limitKey: string; replacesRouteLimit?: boolean },
+  ): Promise<SttOutcome> {
+    this.checkGrammarLimits(options);
+    const audioType = await this.acceptedType(audio);
+    const effective = this.effectiveLimit(limit);
+    const chain = this.engineChain(options.model);
+    const sampleRate = this.decodeRate(chain);
+    const decodeOptions = { sampleRate, maxSeconds: effective.maxAudioSeconds };
+    const totalSeconds = await this.decoding(signal, effective, () =>
+      this.transcoder.measure(audio.path, audioType, decodeOptions, signal),
+    );
+    if (totalSeconds <= segmenting.segmentSeconds) {
+      return this.transcribeFile(audio.path, audioType, options, signal, effective);
+    }
+    const pcm = this.transcoder.decodeStream(audio.path, audioType, decodeOptions, signal);
+    const parts: Array<{ transcript: Transcript; offset: number }> = [];
+    const engines = new Set<string>();
+    let ignored: string[] = [];
+    const segments = segmentPcmStream(pcm, { sampleRate, maxSeconds: segmenting.segmentSeconds });
+    await this.decoding(signal, effective, async () => {
+      for await (const segment of segments) {
+        if (signal.aborted) throw new AppError('REQUEST_CANCELLED', 'The job was cancelled.');
+        const clip: DecodedAudio = {
+          samples: segment.samples,
+          sampleRate,
+          durationSeconds: segment.samples.length / sampleRate,
+        };
+        const served = await this.runChain(chain, options, signal, (rate) =>
+          rate === sampleRate ? Promise.resolve(clip) : this.resampled(clip, rate, signal),
+        );
+        parts.push({ transcript: served.transcript, offset: segment.startSample / sampleRate });
+        engines.add(served.engine);
+        ignored = served.ignoredParams;
+        segmenting.onProgress(
+          Math.min(totalSeconds, (segment.startSample + segment.samples.length) / sampleRate),
+          totalSeconds,
+        );
+      }
+    });
+    const context = RequestContextStore.current();
+    if (context) context.audioSeconds = Math.round(totalSeconds * 1000) / 1000;
+    return {
+      options,
+      transcript: joinTranscripts(parts, totalSeconds),
+      engine: [...engines].join('+'),
+      audioType,
+      ignoredParams: ignored,
+    };
+  }
+
+  /** The upload's type by its magic bytes, when routers.core.stt.supported_formats accepts it. */
+  private async acceptedType(audio: { path: string; bytes: number }): Promise<SniffedAudioType> {
+    const settings = this.config.current.routers.core.stt;
     if (audio.bytes === 0) throw new AppError('INVALID_AUDIO', 'The audio file is empty.');
     const audioType = await sniffAudioFile(audio.path);
     if (!audioType || !settings.supportedFormats.includes(audioType)) {
@@ -135,16 +229,44 @@ export class SttService {
         { detected: audioType, supported_formats: settings.supportedFormats },
       );
     }
+    return audioType;
+  }
+
+  private effectiveLimit(limit?: {
+    maxAudioSeconds: number;
+    limitKey: string;
+    replacesRouteLimit?: boolean;
+  }): {
+    maxAudioSeconds: number;
+    limitKey: string;
+  } {
     const routeLimit = {
-      maxAudioSeconds: settings.maxAudioSeconds,
+      maxAudioSeconds: this.config.current.routers.core.stt.maxAudioSeconds,
       limitKey: 'routers.core.stt.max_audio_seconds',
     };
     // A background job has its own limit (routers.core.jobs.max_audio_seconds), longer than the route's.
-    const effective =
-      limit && (limit.replacesRouteLimit || limit.maxAudioSeconds < routeLimit.maxAudioSeconds)
-        ? limit
-        : routeLimit;
-    return this.transcribeFile(audio.path, audioType, options, signal, effective);
+    return limit && (limit.replacesRouteLimit || limit.maxAudioSeconds < routeLimit.maxAudioSeconds)
+      ? limit
+      : routeLimit;
+  }
+
+  /** The rate segments are decoded at: the first available engine's (a fallback resamples). */
+  private decodeRate(chain: string[]): number {
+    for (const id of chain) {
+      const lease = this.engines.lease(id);
+      if ('unavailable' in lease) continue;
+      try {
+        return lease.engine.capabilities().sampleRate;
+      } finally {
+        lease.release();
+      }
+    }
+    return DEFAULT_DECODE_RATE;
+  }
+
+  private async resampled(clip: DecodedAudio, rate: number, signal: AbortSignal): Promise<DecodedAudio> {
+    const resampled = await this.transcoder.resample(clip, rate, signal);
+    return { samples: resampled.samples, sampleRate: rate, durationSeconds: clip.durationSeconds };
   }
 
   /** A grammar or vocabulary too costly to decode is refused before any decoder sees it. */
@@ -175,8 +297,28 @@ export class SttService {
     signal: AbortSignal,
     limit: { maxAudioSeconds: number; limitKey: string },
   ): Promise<SttOutcome> {
-    const chain = this.engineChain(options.model);
     const decoded = new Map<number, DecodedAudio>();
+    const served = await this.runChain(this.engineChain(options.model), options, signal, async (rate) => {
+      let audio = decoded.get(rate);
+      if (!audio) {
+        audio = await this.decode(path, audioType, rate, signal, limit);
+        decoded.set(rate, audio);
+      }
+      return audio;
+    });
+    return { options, ...served, audioType };
+  }
+
+  /**
+   * The first engine of `chain` that can transcribes the audio `audioFor` gives at its
+   * rate, metered; engine faults move on to the next engine, other errors are thrown.
+   */
+  private async runChain(
+    chain: string[],
+    options: TranscribeDto,
+    signal: AbortSignal,
+    audioFor: (sampleRate: number) => Promise<DecodedAudio>,
+  ): Promise<{ transcript: Transcript; engine: string; ignoredParams: string[] }> {
     const failures: EngineAttemptFailure[] = [];
     const unsupportedLanguage: string[] = [];
     for (const id of chain) {
@@ -191,12 +333,7 @@ export class SttService {
           unsupportedLanguage.push(id);
           continue;
         }
-        const rate = engine.capabilities().sampleRate;
-        let audio = decoded.get(rate);
-        if (!audio) {
-          audio = await this.decode(path, audioType, rate, signal, limit);
-          decoded.set(rate, audio);
-        }
+        const audio = await audioFor(engine.capabilities().sampleRate);
         const context = RequestContextStore.current();
         if (context) context.engine = id;
         // Charged by the audio's length, reserved before the engine runs; a failed attempt charges nothing.
@@ -211,7 +348,7 @@ export class SttService {
         );
         // Analytics record the audio seconds of served requests only.
         if (context) context.audioSeconds = Math.round(seconds * 1000) / 1000;
-        return { options, transcript, engine: id, audioType, ignoredParams: ignoredParams(engine, options) };
+        return { transcript, engine: id, ignoredParams: ignoredParams(engine, options) };
       } catch (error) {
         if (!(error instanceof EngineError)) throw error; // quota, plan gates, rate limits: the client's
         if (!isEngineFault(error)) {
@@ -244,18 +381,21 @@ export class SttService {
     limit: { maxAudioSeconds: number; limitKey: string },
   ): Promise<DecodedAudio> {
     const maxSeconds = limit.maxAudioSeconds;
+    return this.decoding(signal, limit, () =>
+      this.transcoder.decode(path, type, { sampleRate, maxSeconds }, signal),
+    );
+  }
+
+  /** Runs `work` (which decodes the audio), turning the decoder's refusals into the API's errors. */
+  private async decoding<T>(
+    signal: AbortSignal,
+    limit: { maxAudioSeconds: number; limitKey: string },
+    work: () => Promise<T>,
+  ): Promise<T> {
     try {
-      return await this.transcoder.decode(path, type, { sampleRate, maxSeconds }, signal);
+      return await work();
     } catch (error) {
-      if (error instanceof AudioTooLongError) {
-        throw new AppError(
-          'AUDIO_TOO_LONG',
-          `The audio is longer than the limit of ${maxSeconds} s (${limit.limitKey}).`,
-          {
-            max_audio_seconds: maxSeconds,
-          },
-        );
-      }
+      if (error instanceof AudioTooLongError) throw audioTooLong(limit);
       if (error instanceof AudioFormatError) throw new AppError('INVALID_AUDIO', error.message);
       if (signal.aborted) throw new AppError('REQUEST_CANCELLED', 'The client cancelled the request.');
       throw error;
@@ -318,4 +458,41 @@ function speaks(engine: SttEngine, language: string | undefined): boolean {
   if (!language || languages.length === 0) return true;
   const base = language.toLowerCase().split('-')[0];
   return languages.some((known) => known.toLowerCase().split('-')[0] === base);
+}
+
+/**
+ * One transcript from the transcripts of consecutive segments: texts joined by single
+ * spaces, segments and words shifted by the start of the segment they came from.
+ */
+export function joinTranscripts(
+  parts: ReadonlyArray<{ transcript: Transcript; offset: number }>,
+  durationSeconds: number,
+): Transcript {
+  const shift = (items: readonly TimedText[], offset: number): TimedText[] =>
+    items.map((item) => ({
+      ...item,
+      start: Math.round((item.start + offset) * 1000) / 1000,
+      end: Math.round((item.end + offset) * 1000) / 1000,
+    }));
+  const withWords = parts.some((part) => part.transcript.words !== undefined);
+  const language = parts.find((part) => part.transcript.language)?.transcript.language;
+  return {
+    text: parts
+      .map((part) => part.transcript.text.trim())
+      .filter((text) => text.length > 0)
+      .join(' '),
+    ...(language ? { language } : {}),
+    durationSeconds,
+    segments: parts.flatMap((part) => shift(part.transcript.segments, part.offset)),
+    ...(withWords ? { words: parts.flatMap((part) => shift(part.transcript.words ?? [], part.offset)) } : {}),
+  };
+}
+
+/** 413 AUDIO_TOO_LONG, naming the limit's knob. */
+function audioTooLong(limit: { maxAudioSeconds: number; limitKey: string }): AppError {
+  return new AppError(
+    'AUDIO_TOO_LONG',
+    `The audio is longer than the limit of ${limit.maxAudioSeconds} s (${limit.limitKey}).`,
+    { max_audio_seconds: limit.maxAudioSeconds },
+  );
 }

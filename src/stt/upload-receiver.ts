@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import type { Request } from 'express';
 import { AppError } from '../common/app-error.js';
+import { WavLengthWatch } from './wav-length-watch.js';
 
 /** A request body (or its multipart `file` part) saved to a private temporary file. */
 export interface ReceivedUpload {
@@ -28,10 +29,20 @@ export interface UploadLimits {
   tempDir: string;
   /** The multipart field holding the audio. */
   fileField: string;
+  /**
+   * A 16-bit PCM WAV longer than `maxSeconds` is refused with `refusal()` as soon as its
+   * header (or the bytes counted so far) shows it, not after the whole body was read.
+   */
+  wavLimit?: { maxSeconds: number; refusal: () => AppError };
 }
 
 const MAX_FIELDS = 32;
 const MAX_FIELD_BYTES = 64 * 1024;
+/**
+ * Most bytes a well-formed multipart body can carry after its file part: the other parts
+ * (fields up to their limit, headers up to busboy's 16 KiB each) and the closing boundary.
+ */
+const MAX_MULTIPART_TAIL_BYTES = MAX_FIELDS * (MAX_FIELD_BYTES + 16 * 1024) + 16 * 1024;
 /** Owner-only: another local account can neither list the uploads nor read one. */
 const FOLDER_MODE = 0o700;
 const FILE_MODE = 0o600;
@@ -48,15 +59,40 @@ function invalidForm(message: string): AppError {
   return new AppError('VALIDATION_FAILED', message);
 }
 
-/** Counts bytes on their way to the file and fails the pipeline as soon as the limit is passed. */
-function byteLimit(maxBytes: number, counter: { bytes: number }): Transform {
+/**
+ * Counts bytes on their way to the file and fails the pipeline as soon as the size limit is
+ * passed, or (with a WAV watch) as soon as the audio is known to be too long.
+ */
+function byteLimit(
+  maxBytes: number,
+  counter: { bytes: number },
+  wav?: { watch: WavLengthWatch; refusal: () => AppError },
+): Transform {
   return new Transform({
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
       counter.bytes += chunk.length;
       if (counter.bytes > maxBytes) callback(tooLarge(maxBytes));
+      else if (wav?.watch.exceeded(chunk)) callback(wav.refusal());
       else callback(null, chunk);
     },
   });
+}
+
+/** The WAV watch of an upload whose file is at least `knownFileBytes` long (when known). */
+function wavWatch(
+  limits: UploadLimits,
+  knownFileBytes: number | undefined,
+): { watch: WavLengthWatch; refusal: () => AppError } | undefined {
+  if (!limits.wavLimit) return undefined;
+  const known = knownFileBytes !== undefined && knownFileBytes > 0 ? knownFileBytes : undefined;
+  return { watch: new WavLengthWatch(limits.wavLimit.maxSeconds, known), refusal: limits.wavLimit.refusal };
+}
+
+/** The request's Content-Length, when it sent a valid one. */
+function declaredLength(req: Request): number | undefined {
+  const header = req.headers['content-length'];
+  if (header === undefined || !/^\d+$/.test(header)) return undefined;
+  return Number(header);
 }
 
 /**
@@ -94,7 +130,7 @@ export async function receiveUpload(
     const part: { fileName?: string } = {};
     const fields = isMultipart(req)
       ? await receiveMultipart(req, limits, path, counter, signal, part)
-      : await receiveRaw(req, limits.maxBytes, path, counter, signal);
+      : await receiveRaw(req, limits, path, counter, signal);
     return { path, bytes: counter.bytes, fields, fileName: part.fileName, discard };
   } catch (error) {
     const bodyLeft = !req.complete;
@@ -145,12 +181,13 @@ function privateFile(path: string): WriteStream {
 /** The raw body to the file. The request is piped, never destroyed, so the 413 can still be answered. */
 async function receiveRaw(
   req: Request,
-  maxBytes: number,
+  limits: UploadLimits,
   path: string,
   counter: { bytes: number },
   signal: AbortSignal,
 ): Promise<Record<string, string | string[]>> {
-  const limiter = byteLimit(maxBytes, counter);
+  // The raw body is the file: Content-Length is its size (a shorter body fails the upload).
+  const limiter = byteLimit(limits.maxBytes, counter, wavWatch(limits, declaredLength(req)));
   const written = pipeline(limiter, privateFile(path), { signal });
   const onError = (error: Error): void => void limiter.destroy(error);
   const onClose = (): void => {
@@ -197,6 +234,8 @@ function receiveMultipart(
       return;
     }
     let settled = false;
+    /** Body bytes read so far. */
+    const bodyRead = { bytes: 0 };
     let fileStream: Readable | undefined;
     let fileWritten: Promise<void> | undefined;
     const onAbort = (): void => fail(signal.reason);
@@ -243,7 +282,12 @@ function receiveMultipart(
         }
         fileStream = stream;
         part.fileName = info?.filename;
-        fileWritten = pipeline(stream, byteLimit(limits.maxBytes, counter), privateFile(path), { signal });
+        // The file part is at least what the body has left, less what may follow it.
+        const bodyBytes = declaredLength(req);
+        const knownFileBytes =
+          bodyBytes === undefined ? undefined : bodyBytes - bodyRead.bytes - MAX_MULTIPART_TAIL_BYTES;
+        const limiter = byteLimit(limits.maxBytes, counter, wavWatch(limits, knownFileBytes));
+        fileWritten = pipeline(stream, limiter, privateFile(path), { signal });
         fileWritten.catch(fail);
       }),
     );
@@ -299,6 +343,10 @@ function receiveMultipart(
     );
     signal.addEventListener('abort', onAbort, { once: true });
     req.once('error', fail);
+    // Counted before the parser sees the chunk: the count includes the chunk it is parsing.
+    req.on('data', (chunk: Buffer) => {
+      bodyRead.bytes += chunk.length;
+    });
     req.pipe(parser);
   });
 }
