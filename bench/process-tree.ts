@@ -178,3 +178,13 @@ export async function otherBusyCores(ms: number, ownPids: number[], cores: numbe
   const busyShare = (after.busy - before.busy) / Math.max(after.total - before.total, 1);
   return Math.max(0, busyShare * cores - ownMs / ms);
 }
+
+/**
+ * CPU time (user + system) of this process's children that have ended and been waited for
+ * (cutime + cstime of /proc/self/stat), in ms: what the programs it ran (espeak-ng) used.
+ */
+export async function endedChildrenCpuMs(): Promise<number> {
+  const fields = await statFields(process.pid);
+  // cutime and cstime are the 16th and 17th fields of stat, 14th and 15th after "(comm) ".
+  return fields ? (Number(fields[13]) + Number(fields[14])) * TICK_MS : Number.NaN;
+}
