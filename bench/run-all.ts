@@ -12,6 +12,7 @@ import { runConversationBenchmark } from './conversation.bench.js';
 import { runEmbeddedDatabaseBenchmark } from './embedded-db.bench.js';
 import { runEspeakBenchmark } from './espeak.bench.js';
 import { runHealthBenchmark } from './health.bench.js';
+import { runHotPathBenchmark } from './hot-path.bench.js';
 import { runJobsBenchmark } from './jobs.bench.js';
 import { runResilienceBenchmark } from './resilience.bench.js';
 import { runSttBenchmark } from './stt.bench.js';
@@ -33,6 +34,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'cached /tts: auth + rate limits + metering on vs off', run: runAccountsBenchmark },
   { name: 'spoken conversation turn: first audio vs its stages alone', run: runConversationBenchmark },
   { name: 'POST /jobs: submit-to-start, 100,000-character job vs espeak-ng CLI', run: runJobsBenchmark },
+  { name: 'hot paths vs their limits: one table of PASS/MISS rows (issue 11)', run: runHotPathBenchmark },
 ];
 
 let failed = 0;
