@@ -7,12 +7,15 @@ import { RequestContextStore } from '../common/request-context.js';
 import { ConfigService } from '../config/config.service.js';
 import { AnalyticsService } from './analytics.service.js';
 import { setHeaderBeforeSend } from '../common/header-before-send.js';
+import { isProbeRequest } from './probe-routes.js';
 
 export const RESPONSE_TIME_HEADER = 'X-Response-Time';
 const OBSERVED = Symbol('speech-gateway:observed');
 
-type ObservedRequest = Request & { [OBSERVED]?: Set<Observation> };
+/** Bit flags of the observations made on a request (a Set per request cost more than the rest of the claim). */
+type ObservedRequest = Request & { [OBSERVED]?: number };
 export type Observation = 'timing' | 'analytics';
+const OBSERVATION_BIT: Record<Observation, number> = { timing: 1, analytics: 2 };
 
 /**
  * What the timing and analytics interceptors do, in one place so that requests
@@ -30,9 +33,10 @@ export class RequestObserver {
 
   /** Claims an observation for this request; false when it already happened. */
   private claim(req: Request, what: Observation): boolean {
-    const observed = ((req as ObservedRequest)[OBSERVED] ??= new Set());
-    if (observed.has(what)) return false;
-    observed.add(what);
+    const observed = (req as ObservedRequest)[OBSERVED] ?? 0;
+    const bit = OBSERVATION_BIT[what];
+    if ((observed & bit) !== 0) return false;
+    (req as ObservedRequest)[OBSERVED] = observed | bit;
     return true;
   }
 
@@ -55,8 +59,10 @@ export class RequestObserver {
     });
   }
 
+  /** Health probes (probe-routes.ts) are not recorded: they are counted in the metrics only. */
   observeAnalytics(req: Request, res: Response, routePattern: string | undefined): void {
     if (!this.config.current.middleware.analytics.enabled || !this.claim(req, 'analytics')) return;
+    if (isProbeRequest(req)) return;
     const context = RequestContextStore.current();
     const startedAt = context?.startedAt ?? process.hrtime.bigint();
     onResponseDone(res, (status) => {
