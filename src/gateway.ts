@@ -156,9 +156,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     jsonBodyMiddleware(settings.server.maxJsonBodyKb),
     inputGuardMiddleware(() => config.current.server.maxJsonDepth),
   );
-  SwaggerModule.setup(
-    'docs',
-    app,
+  // Built on the first request for it, not at start: the document is a few MB of objects
+  // an operator may never ask for.
+  SwaggerModule.setup('docs', app, () =>
     SwaggerModule.createDocument(
       app,
       new DocumentBuilder()
