@@ -8,6 +8,10 @@ import { ConfigService } from '../config/config.service.js';
 import { AnalyticsService } from './analytics.service.js';
 import { setHeaderBeforeSend } from '../common/header-before-send.js';
 import { isProbeRequest } from './probe-routes.js';
+import { ERROR_CODE_LOCAL, routePatternOf } from './response-facts.js';
+
+// Kept importable from here, where they were first defined.
+export { ERROR_CODE_LOCAL, routePatternOf };
 
 export const RESPONSE_TIME_HEADER = 'X-Response-Time';
 const OBSERVED = Symbol('speech-gateway:observed');
@@ -103,19 +107,7 @@ function onResponseDone(res: Response, callback: (status: number) => void): void
   res.once('close', () => finish(res.writableFinished ? res.statusCode : CLIENT_CLOSED_REQUEST));
 }
 
-/** res.locals key the exception filter fills so analytics can store the error code without parsing bodies. */
-export const ERROR_CODE_LOCAL = 'errorCode';
-
 function errorCodeOf(res: Response): string | null {
   const code: unknown = (res.locals as Record<string, unknown>)[ERROR_CODE_LOCAL];
   return typeof code === 'string' ? code : null;
-}
-
-/** Express's matched route pattern, if any (never the raw URL, which may carry ids). */
-export function routePatternOf(req: Request): string | undefined {
-  // Express types `req.route` as any; read it as unknown and check the shape.
-  const route: unknown = (req as { route?: unknown }).route;
-  if (typeof route !== 'object' || route === null) return undefined;
-  const path: unknown = (route as { path?: unknown }).path;
-  return typeof path === 'string' ? path : undefined;
 }
