@@ -39,7 +39,7 @@ for (const database of ['postgres', 'embedded'] as const) {
           assert.equal(res.status, 200);
           await res.arrayBuffer();
         }
-        for (const path of ['/health/live', '/health/ready', '/health']) {
+        for (const path of ['/health/live', '/health/ready']) {
           const res = await fetch(`${t.url}${path}`, {
             headers: { 'X-Request-ID': `${prefix}probe${path}` },
           });
