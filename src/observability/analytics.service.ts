@@ -4,7 +4,6 @@ import { DataSource, LessThan } from 'typeorm';
 import { ROOT_LOGGER } from '../common/injection-tokens.js';
 import { ConfigService } from '../config/config.service.js';
 import { AnalyticsEventEntity } from './analytics-event.entity.js';
-import { GatewayMetrics } from './metrics/gateway-metrics.js';
 
 export type AnalyticsEvent = Omit<AnalyticsEventEntity, 'id' | 'createdAt'>;
 
@@ -14,8 +13,8 @@ export const ANALYTICS_FLUSH_INTERVAL_MS = 1000;
 export const ANALYTICS_BATCH_SIZE = 500;
 /**
  * Events kept while the database is unreachable (about 2 MB); past that the oldest are
- * dropped, counted in speech_gateway_analytics_events_dropped_total, with one warning
- * per outage. A request never waits for its analytics row.
+ * dropped: one warning when dropping starts, one with the count once a write succeeds
+ * again. A request never waits for its analytics row.
  */
 const MAX_BUFFERED = 10_000;
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
@@ -33,14 +32,13 @@ export class AnalyticsService implements OnModuleInit, OnApplicationShutdown {
   private flushTimer?: NodeJS.Timeout;
   private purgeTimer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
-  /** Set while events are being dropped (database unreachable), so the warning is logged once. */
-  private dropping = false;
+  /** Events dropped since the last successful write (buffer full, database unreachable). */
+  private dropped = 0;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly config: ConfigService,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
-    private readonly metrics: GatewayMetrics,
   ) {}
 
   onModuleInit(): void {
@@ -60,9 +58,7 @@ export class AnalyticsService implements OnModuleInit, OnApplicationShutdown {
   record(event: AnalyticsEvent): void {
     if (this.buffer.length >= MAX_BUFFERED) {
       this.buffer.shift();
-      this.metrics.analyticsEventsDropped(1);
-      if (!this.dropping) {
-        this.dropping = true;
+      if (this.dropped++ === 0) {
         this.logger.warn(
           { buffered: MAX_BUFFERED },
           'analytics buffer full (database unreachable?); dropping the oldest events',
@@ -124,12 +120,18 @@ export class AnalyticsService implements OnModuleInit, OnApplicationShutdown {
       const batch = this.buffer.splice(0, ANALYTICS_BATCH_SIZE);
       try {
         await this.insertBatch(batch);
-        this.dropping = false;
+        if (this.dropped > 0) {
+          this.logger.warn(
+            { dropped: this.dropped },
+            'analytics events were dropped while the database was unreachable',
+          );
+          this.dropped = 0;
+        }
       } catch (error) {
         // Keep the events for the next try; the database may be restarting.
         const kept = batch.slice(0, Math.max(0, MAX_BUFFERED - this.buffer.length));
         this.buffer.unshift(...kept);
-        if (kept.length < batch.length) this.metrics.analyticsEventsDropped(batch.length - kept.length);
+        this.dropped += batch.length - kept.length;
         this.logger.warn({ err: error }, 'cannot write analytics events; will retry');
         return;
       }

@@ -69,7 +69,6 @@ export class GatewayMetrics implements EngineCallObserver {
   private databasePool?: () => DatabasePoolProbe | undefined;
   private jobCounts?: () => Promise<JobCounts>;
   private readonly jobQueueWait: Histogram;
-  private readonly analyticsDropped: Counter;
 
   constructor(options: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -223,11 +222,6 @@ export class GatewayMetrics implements EngineCallObserver {
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
       registers,
     });
-    this.analyticsDropped = new Counter({
-      name: 'speech_gateway_analytics_events_dropped_total',
-      help: 'Analytics events dropped because the buffer was full (the database could not be written)',
-      registers,
-    });
     // Seed the hit/miss series at zero so dashboards show a rate before the first lookup.
     this.cacheLookups.inc({ result: 'hit' }, 0);
     this.cacheLookups.inc({ result: 'miss' }, 0);
@@ -274,11 +268,6 @@ export class GatewayMetrics implements EngineCallObserver {
   /** A job started for the first time, `seconds` after it was submitted. */
   jobStarted(seconds: number): void {
     this.jobQueueWait.observe(Math.max(0, seconds));
-  }
-
-  /** Analytics events lost: the buffer was full while the database could not be written. */
-  analyticsEventsDropped(count: number): void {
-    this.analyticsDropped.inc(count);
   }
 
   cacheLookup(hit: boolean): void {
