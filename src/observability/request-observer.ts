@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { elapsedSeconds } from '../common/envelope.js';
 import { ROOT_LOGGER } from '../common/injection-tokens.js';
-import { RequestContextStore } from '../common/request-context.js';
+import { type RequestContext, RequestContextStore } from '../common/request-context.js';
 import { ConfigService } from '../config/config.service.js';
 import { AnalyticsService } from './analytics.service.js';
 import { setHeaderBeforeSend } from '../common/header-before-send.js';
@@ -54,13 +54,7 @@ export class RequestObserver {
       RESPONSE_TIME_HEADER,
       () => `${(elapsedSeconds(startedAt) * 1000).toFixed(1)}ms`,
     );
-    onResponseDone(res, (status) => {
-      const seconds = elapsedSeconds(startedAt);
-      const threshold = this.config.current.middleware.timing.slowRequestThreshold;
-      if (seconds > threshold) {
-        this.logger.warn({ method: req.method, path: req.path, status, seconds, threshold }, 'slow request');
-      }
-    });
+    pendingObservation(this, req, res).timingStartedAt = startedAt;
   }
 
   /** Health probes (probe-routes.ts) are not recorded: they are counted in the metrics only. */
@@ -68,8 +62,25 @@ export class RequestObserver {
     if (!this.config.current.middleware.analytics.enabled || !this.claim(req, 'analytics')) return;
     if (isProbeRequest(req)) return;
     const context = RequestContextStore.current();
-    const startedAt = context?.startedAt ?? process.hrtime.bigint();
-    onResponseDone(res, (status) => {
+    pendingObservation(this, req, res).analytics = {
+      context,
+      startedAt: context?.startedAt ?? process.hrtime.bigint(),
+      routePattern,
+    };
+  }
+
+  /** The answer was sent (or the client left first, status 499): finishes the observations claimed. */
+  settle(pending: PendingObservation, res: Response, status: number): void {
+    const { req, timingStartedAt, analytics } = pending;
+    if (timingStartedAt !== undefined) {
+      const seconds = elapsedSeconds(timingStartedAt);
+      const threshold = this.config.current.middleware.timing.slowRequestThreshold;
+      if (seconds > threshold) {
+        this.logger.warn({ method: req.method, path: req.path, status, seconds, threshold }, 'slow request');
+      }
+    }
+    if (analytics !== undefined) {
+      const { context, startedAt, routePattern } = analytics;
       this.analytics.record({
         requestId: context?.requestId ?? 'unknown',
         method: req.method,
@@ -82,7 +93,7 @@ export class RequestObserver {
         audioSeconds: context?.audioSeconds ?? null,
         errorCode: errorCodeOf(res),
       });
-    });
+    }
   }
 
   /** Used by the exception filter for requests no interceptor saw. */
@@ -95,16 +106,48 @@ export class RequestObserver {
 /** Recorded for requests the client abandoned before the answer was sent (nginx's convention). */
 export const CLIENT_CLOSED_REQUEST = 499;
 
-/** Calls back once, when the answer has been sent or the connection closed before that. */
-function onResponseDone(res: Response, callback: (status: number) => void): void {
-  let done = false;
-  const finish = (status: number) => {
-    if (done) return;
-    done = true;
-    callback(status);
-  };
-  res.once('finish', () => finish(res.statusCode));
-  res.once('close', () => finish(res.writableFinished ? res.statusCode : CLIENT_CLOSED_REQUEST));
+/** What a request's observations need once its answer is done, kept on the response. */
+interface PendingObservation {
+  observer: RequestObserver;
+  req: Request;
+  /** Set by the timing observation. */
+  timingStartedAt?: bigint;
+  /** Set by the analytics observation. */
+  analytics?: { context: RequestContext | undefined; startedAt: bigint; routePattern: string | undefined };
+  done: boolean;
+}
+
+const PENDING = Symbol('speech-gateway:pending-observation');
+type PendingResponse = Response & { [PENDING]?: PendingObservation };
+
+/**
+ * The response's pending observations, with one pair of listeners for all of them (shared
+ * functions, no closures per request): settled once, when the answer has been sent or the
+ * connection closed before that.
+ */
+function pendingObservation(observer: RequestObserver, req: Request, res: Response): PendingObservation {
+  const existing = (res as PendingResponse)[PENDING];
+  if (existing) return existing;
+  const pending: PendingObservation = { observer, req, done: false };
+  (res as PendingResponse)[PENDING] = pending;
+  res.once('finish', onFinish);
+  res.once('close', onClose);
+  return pending;
+}
+
+function onFinish(this: PendingResponse): void {
+  settle(this, this.statusCode);
+}
+
+function onClose(this: PendingResponse): void {
+  settle(this, this.writableFinished ? this.statusCode : CLIENT_CLOSED_REQUEST);
+}
+
+function settle(res: PendingResponse, status: number): void {
+  const pending = res[PENDING];
+  if (!pending || pending.done) return;
+  pending.done = true;
+  pending.observer.settle(pending, res, status);
 }
 
 function errorCodeOf(res: Response): string | null {
