@@ -11,6 +11,7 @@ import { runAudioBenchmark } from './audio.bench.js';
 import { runConversationBenchmark } from './conversation.bench.js';
 import { runEmbeddedDatabaseBenchmark } from './embedded-db.bench.js';
 import { runEspeakBenchmark } from './espeak.bench.js';
+import { runFrameworkFloorBenchmark } from './framework-floor.bench.js';
 import { runHealthBenchmark } from './health.bench.js';
 import { runHotPathBenchmark } from './hot-path.bench.js';
 import { runJobsBenchmark } from './jobs.bench.js';
@@ -25,6 +26,7 @@ interface Benchmark {
 
 const BENCHMARKS: Benchmark[] = [
   { name: 'GET /health: app vs bare node:http', run: runHealthBenchmark },
+  { name: 'framework floor: bare node:http vs Express vs NestJS', run: runFrameworkFloorBenchmark },
   { name: 'embedded database vs the real PostgreSQL', run: runEmbeddedDatabaseBenchmark },
   { name: 'POST /tts: app vs direct engine, cached vs bare, streaming', run: runTtsBenchmark },
   { name: 'audio encoding: system vs npm ffmpeg', run: runAudioBenchmark },

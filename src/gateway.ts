@@ -6,10 +6,10 @@ import type { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import express from 'express';
 import type { DestinationStream, Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import { inputGuardMiddleware } from './common/input-guard.middleware.js';
+import { jsonBodyMiddleware } from './common/json-body.middleware.js';
 import { MeteringService } from './accounts/metering.service.js';
 import { BOOTSTRAP_KEY_FILE } from './accounts/bootstrap-admin.js';
 import { AppError } from './common/app-error.js';
@@ -85,8 +85,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const requestLogger = createRequestLogger(logger, config);
   config.onChange((next) => {
     logger.level = next.middleware.logging.logLevel;
-    // pino children copy their level when made; the request logger's follows the root's.
-    requestLogger.logger.level = next.middleware.logging.logLevel;
     redactor.setSecrets(config.secretValues());
   });
   for (const warning of config.deprecationWarnings) logger.warn(`deprecated config key: ${warning}`);
@@ -155,12 +153,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const inFlight = new InFlightRequests();
   app.use(inFlight.middleware);
   app.use(
-    express.json({ limit: `${settings.server.maxJsonBodyKb}kb` }),
+    jsonBodyMiddleware(settings.server.maxJsonBodyKb),
     inputGuardMiddleware(() => config.current.server.maxJsonDepth),
   );
-  SwaggerModule.setup(
-    'docs',
-    app,
+  // Built on the first request for it, not at start: the document is a few MB of objects
+  // an operator may never ask for.
+  SwaggerModule.setup('docs', app, () =>
     SwaggerModule.createDocument(
       app,
       new DocumentBuilder()

@@ -137,7 +137,7 @@ describe('request interceptors, switched live in config.yaml', () => {
       const slowId = `slow-${randomUUID()}`;
       const fastId = `fast-${randomUUID()}`;
       await request(t.url).get('/probe/slow?ms=150').set('X-Request-ID', slowId).expect(200);
-      await request(t.url).get('/health/live').set('X-Request-ID', fastId).expect(200);
+      await request(t.url).get('/probe/slow?ms=1').set('X-Request-ID', fastId).expect(200);
 
       const warning = await waitFor(() => logsOf(slowId, 'slow request')[0], 'the slow-request warning');
       assert.equal(warning['level'], 40, 'logged at warn level');

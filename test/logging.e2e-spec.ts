@@ -64,7 +64,7 @@ describe('logging through nestjs-pino', () => {
   });
 
   it('writes one summary line per request with a single request_id field', async () => {
-    await fetch(`${t.url}/health/live`, { headers: { 'X-Request-ID': 'summary-1' } });
+    await fetch(`${t.url}/log-probe`, { headers: { 'X-Request-ID': 'summary-1' } });
     const raw = await waitFor(
       () => t.rawLogs.find((line) => line.includes('"summary-1"') && line.includes('request completed')),
       'the summary line',
@@ -73,10 +73,28 @@ describe('logging through nestjs-pino', () => {
     const line = JSON.parse(raw) as Record<string, unknown>;
     assert.deepEqual(
       { method: line['method'], path: line['path'], status: line['status'], level: line['level'] },
-      { method: 'GET', path: '/health/live', status: 200, level: 30 },
+      { method: 'GET', path: '/log-probe', status: 200, level: 30 },
     );
     assert.equal(line['req'], undefined);
     assert.equal(line['res'], undefined);
+  });
+
+  it('writes no summary line for the health probes', async () => {
+    for (const path of ['/health/live', '/health/ready']) {
+      assert.equal(
+        (await fetch(`${t.url}${path}`, { headers: { 'X-Request-ID': `probe${path}` } })).status,
+        200,
+      );
+    }
+    // Requests are answered in order on one server: once a later request's line is written,
+    // the probes' lines would have been too.
+    await fetch(`${t.url}/config`, { headers: { 'X-Request-ID': 'after-probes' } });
+    await waitFor(
+      () => t.logs.find((l) => l['request_id'] === 'after-probes' && l['msg'] === 'request completed'),
+      'the summary line of the request after the probes',
+    );
+    const probeLines = t.logs.filter((l) => String(l['request_id']).startsWith('probe/health'));
+    assert.deepEqual(probeLines, []);
   });
 
   it('follows a live change of the log level in the request logger', async () => {
@@ -87,7 +105,7 @@ describe('logging through nestjs-pino', () => {
         body: JSON.stringify({ middleware: { logging: { log_level: level } } }),
       });
     assert.equal((await patch('warn')).status, 200);
-    await fetch(`${t.url}/health/live`, { headers: { 'X-Request-ID': 'quiet-1' } });
+    await fetch(`${t.url}/config`, { headers: { 'X-Request-ID': 'quiet-1' } });
     // The slow-request warning (level 40) would still show; a summary (30) must not.
     await fetch(`${t.url}/log-probe`, { headers: { 'X-Request-ID': 'quiet-2' } });
     await waitFor(
@@ -97,7 +115,7 @@ describe('logging through nestjs-pino', () => {
     assert.equal(t.logs.filter((l) => l['request_id'] === 'quiet-1').length, 0);
 
     assert.equal((await patch('info')).status, 200);
-    await fetch(`${t.url}/health/live`, { headers: { 'X-Request-ID': 'loud-1' } });
+    await fetch(`${t.url}/config`, { headers: { 'X-Request-ID': 'loud-1' } });
     await waitFor(
       () => t.logs.find((l) => l['request_id'] === 'loud-1' && l['msg'] === 'request completed'),
       'the summary line once info is back',

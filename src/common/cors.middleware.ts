@@ -15,54 +15,90 @@ export const EXPOSED_HEADERS = [
   'Retry-After',
 ];
 
+/** What the middleware needs from one config version, worked out once per version. */
+interface CorsPolicy {
+  /** Empty: CORS is off. */
+  origins: ReadonlySet<string>;
+  anyOrigin: boolean;
+  allowCredentials: boolean;
+  exposedHeaders: string;
+  /** Upper case. */
+  methods: ReadonlySet<string>;
+  allowMethods: string;
+  allowHeaders: string;
+  maxAge: string;
+}
+
+function corsPolicyOf({ cors, server }: AppConfig): CorsPolicy {
+  const origins = new Set([...cors.allowedOrigins, ...server.corsOrigins]);
+  const requestIdHeader = server.requestIdHeader;
+  const named = (names: readonly string[]) =>
+    names.some((name) => name.toLowerCase() === requestIdHeader.toLowerCase());
+  const methods = cors.allowedMethods.map((method) => method.toUpperCase());
+  return {
+    origins,
+    anyOrigin: origins.has('*'),
+    allowCredentials: cors.allowCredentials,
+    exposedHeaders: (named(EXPOSED_HEADERS) ? EXPOSED_HEADERS : [...EXPOSED_HEADERS, requestIdHeader]).join(
+      ', ',
+    ),
+    methods: new Set(methods),
+    allowMethods: methods.join(', '),
+    allowHeaders: (named(cors.allowedHeaders)
+      ? cors.allowedHeaders
+      : [...cors.allowedHeaders, requestIdHeader]
+    ).join(', '),
+    maxAge: String(cors.maxAgeSeconds),
+  };
+}
+
 /**
  * CORS from the live config (`cors:` and the older server.cors_origins), read per request
- * so an edit applies at once. An allowed origin gets its Access-Control-* headers (on
- * errors too); an allowed preflight is answered here with 204. A refused origin gets no
- * CORS headers, which is how a browser learns it is refused; the request goes on as any
- * other (a preflight then finds no route).
+ * so an edit applies at once (what is derived from it is worked out once per config
+ * version). An allowed origin gets its Access-Control-* headers (on errors too); an
+ * allowed preflight is answered here with 204. A refused origin gets no CORS headers,
+ * which is how a browser learns it is refused; the request goes on as any other (a
+ * preflight then finds no route).
  */
 export function corsMiddleware(
   settings: () => AppConfig,
 ): (req: Request, res: Response, next: NextFunction) => void {
+  let policyOf: AppConfig | undefined;
+  let policy: CorsPolicy | undefined;
+  const currentPolicy = (): CorsPolicy => {
+    const config = settings();
+    if (policy === undefined || policyOf !== config) {
+      policy = corsPolicyOf(config);
+      policyOf = config;
+    }
+    return policy;
+  };
   return (req, res, next) => {
-    const origin = req.header('Origin');
+    const origin = req.headers.origin;
     if (origin === undefined) return next();
-    const { cors, server } = settings();
-    const origins = [...cors.allowedOrigins, ...server.corsOrigins];
-    if (origins.length === 0) return next();
+    const cors = currentPolicy();
+    if (cors.origins.size === 0) return next();
     res.vary('Origin');
-    const anyOrigin = origins.includes('*');
-    if (!anyOrigin && !origins.includes(origin)) return next();
+    if (!cors.anyOrigin && !cors.origins.has(origin)) return next();
 
-    res.setHeader('Access-Control-Allow-Origin', anyOrigin && !cors.allowCredentials ? '*' : origin);
+    res.setHeader('Access-Control-Allow-Origin', cors.anyOrigin && !cors.allowCredentials ? '*' : origin);
     if (cors.allowCredentials) res.setHeader('Access-Control-Allow-Credentials', 'true');
-    const requestIdHeader = server.requestIdHeader;
-    const exposed = EXPOSED_HEADERS.some((name) => name.toLowerCase() === requestIdHeader.toLowerCase())
-      ? EXPOSED_HEADERS
-      : [...EXPOSED_HEADERS, requestIdHeader];
-    res.setHeader('Access-Control-Expose-Headers', exposed.join(', '));
+    res.setHeader('Access-Control-Expose-Headers', cors.exposedHeaders);
 
     const requestedMethod = req.header('Access-Control-Request-Method');
     if (req.method !== 'OPTIONS' || requestedMethod === undefined) return next();
     // A preflight: the method must be allowed; the answer names what is.
-    const methods = cors.allowedMethods.map((method) => method.toUpperCase());
     res.vary('Access-Control-Request-Method');
     res.vary('Access-Control-Request-Headers');
-    if (!methods.includes(requestedMethod.toUpperCase())) {
+    if (!cors.methods.has(requestedMethod.toUpperCase())) {
       res.removeHeader('Access-Control-Allow-Origin');
       res.removeHeader('Access-Control-Allow-Credentials');
       res.removeHeader('Access-Control-Expose-Headers');
       return next();
     }
-    const allowedHeaders = cors.allowedHeaders.some(
-      (name) => name.toLowerCase() === requestIdHeader.toLowerCase(),
-    )
-      ? cors.allowedHeaders
-      : [...cors.allowedHeaders, requestIdHeader];
-    res.setHeader('Access-Control-Allow-Methods', methods.join(', '));
-    res.setHeader('Access-Control-Allow-Headers', allowedHeaders.join(', '));
-    res.setHeader('Access-Control-Max-Age', String(cors.maxAgeSeconds));
+    res.setHeader('Access-Control-Allow-Methods', cors.allowMethods);
+    res.setHeader('Access-Control-Allow-Headers', cors.allowHeaders);
+    res.setHeader('Access-Control-Max-Age', cors.maxAge);
     res.setHeader('Content-Length', '0');
     res.status(204).end();
   };

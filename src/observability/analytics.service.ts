@@ -7,16 +7,24 @@ import { AnalyticsEventEntity } from './analytics-event.entity.js';
 
 export type AnalyticsEvent = Omit<AnalyticsEventEntity, 'id' | 'createdAt'>;
 
-const FLUSH_INTERVAL_MS = 500;
-const FLUSH_BATCH_SIZE = 200;
-/** Events kept while the database is unreachable; older ones are dropped with a warning. */
+/** A partial batch waits at most this long: rows show up within about a second. */
+export const ANALYTICS_FLUSH_INTERVAL_MS = 1000;
+/** Rows per INSERT; a buffer this full is written at once, without waiting for the interval. */
+export const ANALYTICS_BATCH_SIZE = 500;
+/**
+ * Events kept while the database is unreachable (about 2 MB); past that the oldest are
+ * dropped: one warning when dropping starts, one with the count once a write succeeds
+ * again. A request never waits for its analytics row.
+ */
 const MAX_BUFFERED = 10_000;
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 
 /**
  * Persists analytics events in batches, off the request path: a request never waits for
- * its analytics row. Rows older than middleware.analytics.retention_days are purged
- * hourly and at start.
+ * its analytics row. A batch (one multi-row INSERT) is written once ANALYTICS_BATCH_SIZE
+ * events are buffered or every ANALYTICS_FLUSH_INTERVAL_MS, and whatever is left at
+ * shutdown (the gateway's close() runs the shutdown hooks before closing the database).
+ * Rows older than middleware.analytics.retention_days are purged hourly and at start.
  */
 @Injectable()
 export class AnalyticsService implements OnModuleInit, OnApplicationShutdown {
@@ -24,6 +32,8 @@ export class AnalyticsService implements OnModuleInit, OnApplicationShutdown {
   private flushTimer?: NodeJS.Timeout;
   private purgeTimer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
+  /** Events dropped since the last successful write (buffer full, database unreachable). */
+  private dropped = 0;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -32,7 +42,7 @@ export class AnalyticsService implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   onModuleInit(): void {
-    this.flushTimer = setInterval(() => void this.flush(), FLUSH_INTERVAL_MS);
+    this.flushTimer = setInterval(() => void this.flush(), ANALYTICS_FLUSH_INTERVAL_MS);
     this.flushTimer.unref();
     this.purgeTimer = setInterval(() => void this.purgeExpired(), PURGE_INTERVAL_MS);
     this.purgeTimer.unref();
@@ -48,10 +58,20 @@ export class AnalyticsService implements OnModuleInit, OnApplicationShutdown {
   record(event: AnalyticsEvent): void {
     if (this.buffer.length >= MAX_BUFFERED) {
       this.buffer.shift();
-      this.logger.warn('analytics buffer full; dropping the oldest event');
+      if (this.dropped++ === 0) {
+        this.logger.warn(
+          { buffered: MAX_BUFFERED },
+          'analytics buffer full (database unreachable?); dropping the oldest events',
+        );
+      }
     }
     this.buffer.push(event);
-    if (this.buffer.length >= FLUSH_BATCH_SIZE) void this.flush();
+    if (this.buffer.length >= ANALYTICS_BATCH_SIZE) void this.flush();
+  }
+
+  /** Events recorded and not yet written. */
+  get pending(): number {
+    return this.buffer.length;
   }
 
   /**
@@ -97,12 +117,21 @@ export class AnalyticsService implements OnModuleInit, OnApplicationShutdown {
 
   private async drain(): Promise<void> {
     while (this.buffer.length > 0 && this.dataSource.isInitialized) {
-      const batch = this.buffer.splice(0, FLUSH_BATCH_SIZE);
+      const batch = this.buffer.splice(0, ANALYTICS_BATCH_SIZE);
       try {
         await this.insertBatch(batch);
+        if (this.dropped > 0) {
+          this.logger.warn(
+            { dropped: this.dropped },
+            'analytics events were dropped while the database was unreachable',
+          );
+          this.dropped = 0;
+        }
       } catch (error) {
         // Keep the events for the next try; the database may be restarting.
-        this.buffer.unshift(...batch.slice(0, MAX_BUFFERED - this.buffer.length));
+        const kept = batch.slice(0, Math.max(0, MAX_BUFFERED - this.buffer.length));
+        this.buffer.unshift(...kept);
+        this.dropped += batch.length - kept.length;
         this.logger.warn({ err: error }, 'cannot write analytics events; will retry');
         return;
       }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { BOOT_OPTIONS } from '../common/injection-tokens.js';
+import { singleFlight } from '../common/single-flight.js';
 import { ConfigService } from '../config/config.service.js';
 import { routerDisabledReason } from '../config/router-gate.guard.js';
 import { ttsEngineChain } from '../config/engine-fallback.js';
@@ -145,7 +146,13 @@ export class HealthService {
     return report;
   }
 
-  private async checkDatabase(): Promise<CheckResult> {
+  /**
+   * One `SELECT 1` at a time: reports asked for while one runs share its result (a burst of
+   * probes costs one round trip, not one each). Never rejects.
+   */
+  private readonly checkDatabase = singleFlight(() => this.queryDatabase());
+
+  private async queryDatabase(): Promise<CheckResult> {
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
     try {

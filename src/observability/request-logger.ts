@@ -1,50 +1,73 @@
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Request, Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import { type HttpLogger, pinoHttp } from 'pino-http';
 import { RequestContextStore } from '../common/request-context.js';
 import type { ConfigService } from '../config/config.service.js';
+import { isProbeRequest } from './probe-routes.js';
 import { CLIENT_CLOSED_REQUEST } from './request-observer.js';
 
+/** Per-response state of the summary line, kept on the response (no closure per request). */
+const SUMMARY = Symbol('speech-gateway:request-summary');
+
+interface PendingSummary {
+  logger: Logger;
+  req: Request;
+  requestId: string | undefined;
+  startedAt: number;
+  done: boolean;
+}
+
+type SummarisedResponse = Response & { [SUMMARY]?: PendingSummary };
+
 /**
- * The request logger: pino-http over the root logger, writing one summary line per request
+ * The request logger: one summary line per request through the root logger
  * (`request completed`, `request failed` at error level for 5xx, `request aborted by the
- * client` with status 499) with method, path, status, ms and bytes. Switched live by
- * middleware.logging.enabled (read when the request starts). It binds nothing of its own:
- * the root logger's mixin already puts the request id on every line, inside requests or
- * not, and pino-http's `req`/`res` objects would only repeat (and risk leaking) headers.
+ * client` with status 499) with request_id, method, path, status, ms and bytes. Switched
+ * live by middleware.logging.enabled (read when the request starts); the level follows the
+ * root logger's. Health probes (probe-routes.ts) write no line.
+ *
+ * Hand-written rather than pino-http: pino-http builds two child loggers and serialises
+ * the request for every request, logged or not — about a tenth of the CPU of a
+ * GET /health/live — for a line that uses none of it.
  */
-export function createRequestLogger(
-  root: Logger,
-  config: ConfigService,
-): HttpLogger<IncomingMessage, ServerResponse> {
-  const statusOf = (res: ServerResponse): number =>
-    res.writableFinished ? res.statusCode : CLIENT_CLOSED_REQUEST;
-  // The id is given explicitly: 'finish' may fire outside the request's async context.
-  const summary = (req: IncomingMessage, res: ServerResponse, responseTime: number) => ({
-    request_id: (req as IncomingMessage & { id?: unknown }).id,
-    method: req.method,
-    path: (req as Request).path,
-    status: statusOf(res),
-    ms: responseTime,
-    bytes: Number((res as Response).getHeader('content-length') ?? 0) || undefined,
-  });
-  return pinoHttp({
-    logger: root,
-    // The request id is the one the request-context middleware adopted or made.
-    genReqId: () => RequestContextStore.current()?.requestId ?? randomUUID(),
-    quietReqLogger: false,
-    quietResLogger: false,
-    // Serialised to nothing: the summary line carries its own fields.
-    serializers: { req: () => undefined, res: () => undefined },
-    autoLogging: { ignore: () => !config.current.middleware.logging.enabled },
-    customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
-    customSuccessMessage: (_req, res) =>
-      statusOf(res) === CLIENT_CLOSED_REQUEST ? 'request aborted by the client' : 'request completed',
-    customErrorMessage: () => 'request failed',
-    customSuccessObject: (req, res, value: { responseTime: number }) => summary(req, res, value.responseTime),
-    customErrorObject: (req, res, _error, value: { responseTime: number }) =>
-      summary(req, res, value.responseTime),
-  });
+export function createRequestLogger(root: Logger, config: ConfigService): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    if (config.current.middleware.logging.enabled && !isProbeRequest(req)) {
+      (res as SummarisedResponse)[SUMMARY] = {
+        logger: root,
+        req,
+        // Kept: 'finish' may fire outside the request's async context.
+        requestId: RequestContextStore.current()?.requestId,
+        startedAt: Date.now(),
+        done: false,
+      };
+      res.once('finish', writeSummary);
+      res.once('close', writeSummary);
+    }
+    next();
+  };
+}
+
+/** Listener of 'finish' and 'close' (`this` is the response); the first one writes the line. */
+function writeSummary(this: SummarisedResponse): void {
+  const pending = this[SUMMARY];
+  if (!pending || pending.done) return;
+  pending.done = true;
+  const status = this.writableFinished ? this.statusCode : CLIENT_CLOSED_REQUEST;
+  const failed = this.statusCode >= 500;
+  const level = failed ? 'error' : 'info';
+  if (!pending.logger.isLevelEnabled(level)) return;
+  const line = {
+    request_id: pending.requestId,
+    method: pending.req.method,
+    path: pending.req.path,
+    status,
+    ms: Date.now() - pending.startedAt,
+    bytes: Number(this.getHeader('content-length') ?? 0) || undefined,
+  };
+  const message = failed
+    ? 'request failed'
+    : status === CLIENT_CLOSED_REQUEST
+      ? 'request aborted by the client'
+      : 'request completed';
+  pending.logger[level](line, message);
 }

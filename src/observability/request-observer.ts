@@ -3,16 +3,23 @@ import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { elapsedSeconds } from '../common/envelope.js';
 import { ROOT_LOGGER } from '../common/injection-tokens.js';
-import { RequestContextStore } from '../common/request-context.js';
+import { type RequestContext, RequestContextStore } from '../common/request-context.js';
 import { ConfigService } from '../config/config.service.js';
 import { AnalyticsService } from './analytics.service.js';
 import { setHeaderBeforeSend } from '../common/header-before-send.js';
+import { isProbeRequest } from './probe-routes.js';
+import { ERROR_CODE_LOCAL, routePatternOf } from './response-facts.js';
+
+// Kept importable from here, where they were first defined.
+export { ERROR_CODE_LOCAL, routePatternOf };
 
 export const RESPONSE_TIME_HEADER = 'X-Response-Time';
 const OBSERVED = Symbol('speech-gateway:observed');
 
-type ObservedRequest = Request & { [OBSERVED]?: Set<Observation> };
+/** Bit flags of the observations made on a request (a Set per request cost more than the rest of the claim). */
+type ObservedRequest = Request & { [OBSERVED]?: number };
 export type Observation = 'timing' | 'analytics';
+const OBSERVATION_BIT: Record<Observation, number> = { timing: 1, analytics: 2 };
 
 /**
  * What the timing and analytics interceptors do, in one place so that requests
@@ -30,9 +37,10 @@ export class RequestObserver {
 
   /** Claims an observation for this request; false when it already happened. */
   private claim(req: Request, what: Observation): boolean {
-    const observed = ((req as ObservedRequest)[OBSERVED] ??= new Set());
-    if (observed.has(what)) return false;
-    observed.add(what);
+    const observed = (req as ObservedRequest)[OBSERVED] ?? 0;
+    const bit = OBSERVATION_BIT[what];
+    if ((observed & bit) !== 0) return false;
+    (req as ObservedRequest)[OBSERVED] = observed | bit;
     return true;
   }
 
@@ -46,20 +54,33 @@ export class RequestObserver {
       RESPONSE_TIME_HEADER,
       () => `${(elapsedSeconds(startedAt) * 1000).toFixed(1)}ms`,
     );
-    onResponseDone(res, (status) => {
-      const seconds = elapsedSeconds(startedAt);
+    pendingObservation(this, req, res).timingStartedAt = startedAt;
+  }
+
+  /** Health probes (probe-routes.ts) are not recorded: they are counted in the metrics only. */
+  observeAnalytics(req: Request, res: Response, routePattern: string | undefined): void {
+    if (!this.config.current.middleware.analytics.enabled || !this.claim(req, 'analytics')) return;
+    if (isProbeRequest(req)) return;
+    const context = RequestContextStore.current();
+    pendingObservation(this, req, res).analytics = {
+      context,
+      startedAt: context?.startedAt ?? process.hrtime.bigint(),
+      routePattern,
+    };
+  }
+
+  /** The answer was sent (or the client left first, status 499): finishes the observations claimed. */
+  settle(pending: PendingObservation, res: Response, status: number): void {
+    const { req, timingStartedAt, analytics } = pending;
+    if (timingStartedAt !== undefined) {
+      const seconds = elapsedSeconds(timingStartedAt);
       const threshold = this.config.current.middleware.timing.slowRequestThreshold;
       if (seconds > threshold) {
         this.logger.warn({ method: req.method, path: req.path, status, seconds, threshold }, 'slow request');
       }
-    });
-  }
-
-  observeAnalytics(req: Request, res: Response, routePattern: string | undefined): void {
-    if (!this.config.current.middleware.analytics.enabled || !this.claim(req, 'analytics')) return;
-    const context = RequestContextStore.current();
-    const startedAt = context?.startedAt ?? process.hrtime.bigint();
-    onResponseDone(res, (status) => {
+    }
+    if (analytics !== undefined) {
+      const { context, startedAt, routePattern } = analytics;
       this.analytics.record({
         requestId: context?.requestId ?? 'unknown',
         method: req.method,
@@ -72,7 +93,7 @@ export class RequestObserver {
         audioSeconds: context?.audioSeconds ?? null,
         errorCode: errorCodeOf(res),
       });
-    });
+    }
   }
 
   /** Used by the exception filter for requests no interceptor saw. */
@@ -85,31 +106,51 @@ export class RequestObserver {
 /** Recorded for requests the client abandoned before the answer was sent (nginx's convention). */
 export const CLIENT_CLOSED_REQUEST = 499;
 
-/** Calls back once, when the answer has been sent or the connection closed before that. */
-function onResponseDone(res: Response, callback: (status: number) => void): void {
-  let done = false;
-  const finish = (status: number) => {
-    if (done) return;
-    done = true;
-    callback(status);
-  };
-  res.once('finish', () => finish(res.statusCode));
-  res.once('close', () => finish(res.writableFinished ? res.statusCode : CLIENT_CLOSED_REQUEST));
+/** What a request's observations need once its answer is done, kept on the response. */
+interface PendingObservation {
+  observer: RequestObserver;
+  req: Request;
+  /** Set by the timing observation. */
+  timingStartedAt?: bigint;
+  /** Set by the analytics observation. */
+  analytics?: { context: RequestContext | undefined; startedAt: bigint; routePattern: string | undefined };
+  done: boolean;
 }
 
-/** res.locals key the exception filter fills so analytics can store the error code without parsing bodies. */
-export const ERROR_CODE_LOCAL = 'errorCode';
+const PENDING = Symbol('speech-gateway:pending-observation');
+type PendingResponse = Response & { [PENDING]?: PendingObservation };
+
+/**
+ * The response's pending observations, with one pair of listeners for all of them (shared
+ * functions, no closures per request): settled once, when the answer has been sent or the
+ * connection closed before that.
+ */
+function pendingObservation(observer: RequestObserver, req: Request, res: Response): PendingObservation {
+  const existing = (res as PendingResponse)[PENDING];
+  if (existing) return existing;
+  const pending: PendingObservation = { observer, req, done: false };
+  (res as PendingResponse)[PENDING] = pending;
+  res.once('finish', onFinish);
+  res.once('close', onClose);
+  return pending;
+}
+
+function onFinish(this: PendingResponse): void {
+  settle(this, this.statusCode);
+}
+
+function onClose(this: PendingResponse): void {
+  settle(this, this.writableFinished ? this.statusCode : CLIENT_CLOSED_REQUEST);
+}
+
+function settle(res: PendingResponse, status: number): void {
+  const pending = res[PENDING];
+  if (!pending || pending.done) return;
+  pending.done = true;
+  pending.observer.settle(pending, res, status);
+}
 
 function errorCodeOf(res: Response): string | null {
   const code: unknown = (res.locals as Record<string, unknown>)[ERROR_CODE_LOCAL];
   return typeof code === 'string' ? code : null;
-}
-
-/** Express's matched route pattern, if any (never the raw URL, which may carry ids). */
-export function routePatternOf(req: Request): string | undefined {
-  // Express types `req.route` as any; read it as unknown and check the shape.
-  const route: unknown = (req as { route?: unknown }).route;
-  if (typeof route !== 'object' || route === null) return undefined;
-  const path: unknown = (route as { path?: unknown }).path;
-  return typeof path === 'string' ? path : undefined;
 }

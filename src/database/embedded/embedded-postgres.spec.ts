@@ -43,6 +43,11 @@ describe('EmbeddedPostgres under concurrent load', { timeout: 40_000 }, () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('runs with a 16 MB page cache, not initdb’s 128 MB (idle memory)', async () => {
+    const { rows } = await pool.query<{ shared_buffers: string }>('SHOW shared_buffers');
+    assert.equal(rows[0]?.shared_buffers, '16MB');
+  });
+
   it('(a) lets exactly 150 of 200 concurrent conditional UPDATEs through', async () => {
     await pool.query('CREATE TABLE counters (id int PRIMARY KEY, n int NOT NULL)');
     await pool.query('INSERT INTO counters VALUES (1, 0)');

@@ -6,7 +6,7 @@ import type {
   EngineRejection,
 } from '../../engines/resilience/engine-call-observer.js';
 import type { BreakerState } from '../../engines/resilience/engine-resilience-stats.js';
-import { ERROR_CODE_LOCAL, routePatternOf } from '../request-observer.js';
+import { ERROR_CODE_LOCAL, routePatternOf } from '../response-facts.js';
 
 /** Connection counts of a database pool (node-postgres), read at scrape time. */
 export interface JobCounts {
@@ -31,6 +31,17 @@ const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 
 /** Status codes are bounded already; anything else a server could send is folded here. */
 const UNMATCHED_ROUTE = 'unmatched';
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
+
+/** What the 'close' listener needs, kept on the response: one shared listener, no closure per request. */
+const HTTP_OBSERVATION = Symbol('speech-gateway:http-observation');
+type TimedResponse = Response & {
+  [HTTP_OBSERVATION]?: { metrics: GatewayMetrics; req: Request; started: bigint };
+};
+
+function observeHttpRequest(this: TimedResponse): void {
+  const observation = this[HTTP_OBSERVATION];
+  if (observation) observation.metrics.observeHttp(observation.req, this, observation.started);
+}
 
 const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const RTF_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1, 1.5, 2, 5, 10];
@@ -218,23 +229,26 @@ export class GatewayMetrics implements EngineCallObserver {
 
   /** Express middleware: observes each request's duration once it has been answered. */
   readonly httpMiddleware = (req: Request, res: Response, next: NextFunction): void => {
-    const started = process.hrtime.bigint();
-    res.once('close', () => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const status = res.writableFinished ? res.statusCode : 499;
-      this.httpDuration.observe(
-        {
-          method: KNOWN_METHODS.has(req.method) ? req.method : 'OTHER',
-          route: routePatternOf(req) ?? UNMATCHED_ROUTE,
-          status: String(status),
-        },
-        seconds,
-      );
-      const code: unknown = (res.locals as Record<string, unknown>)[ERROR_CODE_LOCAL];
-      if (typeof code === 'string' && REFUSAL_CODES.has(code)) this.refusals.inc({ code });
-    });
+    (res as TimedResponse)[HTTP_OBSERVATION] = { metrics: this, req, started: process.hrtime.bigint() };
+    res.once('close', observeHttpRequest);
     next();
   };
+
+  /** Records one answered request; called once per request by httpMiddleware's 'close' listener. */
+  observeHttp(req: Request, res: Response, started: bigint): void {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const status = res.writableFinished ? res.statusCode : 499;
+    this.httpDuration.observe(
+      {
+        method: KNOWN_METHODS.has(req.method) ? req.method : 'OTHER',
+        route: routePatternOf(req) ?? UNMATCHED_ROUTE,
+        status: String(status),
+      },
+      seconds,
+    );
+    const code: unknown = (res.locals as Record<string, unknown>)[ERROR_CODE_LOCAL];
+    if (typeof code === 'string' && REFUSAL_CODES.has(code)) this.refusals.inc({ code });
+  }
 
   /** The TTS cache's size, read at scrape time. */
   trackCacheSize(source: () => { bytes: number; entries: number }): void {

@@ -50,6 +50,8 @@ interface Server {
   ready: Promise<void>;
   folder: string;
   pending: Map<number, PendingDecode>;
+  /** Set when this side stops it (dispose, or the end of a start-up check): its exit is expected. */
+  retired: boolean;
 }
 
 interface ChildResult {
@@ -64,12 +66,21 @@ interface ChildResult {
  * so results equal a fresh pocketsphinx_continuous run's while each request skips its
  * start-up (measured in bench/stt.bench.ts). Aborting kills that request's decoder; a
  * server that dies fails the requests it held and is started again on the next one.
+ *
+ * The server (about 100 MB with the default US English model) starts with the first
+ * decode, not with the gateway: an idle gateway that never transcribes does not hold the
+ * model. A probe before then checks that it can start — it starts one, waits for the
+ * model to load, and stops it — once; after that it reports the decoder available
+ * without a server running, and the first request pays the model load (about a second).
  */
 export class PocketsphinxWarmDecoder implements PocketsphinxDecoder {
   readonly mode = 'warm' as const;
   private server?: Promise<Server>;
   private nextId = 0;
   private disposed = false;
+  /** A server started and loaded the model once: the decoder works on this machine. */
+  private verified = false;
+  private checking?: Promise<EngineHealth>;
 
   constructor(
     private readonly engineId: string,
@@ -80,11 +91,34 @@ export class PocketsphinxWarmDecoder implements PocketsphinxDecoder {
   async probe(): Promise<EngineHealth> {
     const problem = await modelFilesProblem(this.options);
     if (problem) return { available: false, reason: problem };
+    if (this.server === undefined) {
+      if (this.verified) return { available: true };
+      this.checking ??= this.checkStart().finally(() => {
+        this.checking = undefined;
+      });
+      return this.checking;
+    }
     try {
       await this.running();
       return { available: true };
     } catch (error) {
       return { available: false, reason: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  /** Starts a server, waits for its model to load, and stops it: can the decoder run here? */
+  private async checkStart(): Promise<EngineHealth> {
+    if (this.disposed) return { available: false, reason: 'the engine was shut down' };
+    let server: Server | undefined;
+    try {
+      server = await this.spawnServer();
+      await server.ready;
+      this.verified = true;
+      return { available: true };
+    } catch (error) {
+      return { available: false, reason: error instanceof Error ? error.message : String(error) };
+    } finally {
+      if (server) retire(server);
     }
   }
 
@@ -125,17 +159,7 @@ export class PocketsphinxWarmDecoder implements PocketsphinxDecoder {
     this.disposed = true;
     const starting = this.server;
     this.server = undefined;
-    void starting?.then(
-      (server) => {
-        for (const pending of server.pending.values())
-          if (pending.pid !== undefined) killQuietly(pending.pid);
-        // Closing stdin makes the server kill any decoder left and exit; if it does not,
-        // its process group (the server and every decoder it forked) is killed.
-        server.program.stdin?.end();
-        setTimeout(() => server.program.kill(), 2000).unref();
-      },
-      () => undefined,
-    );
+    void starting?.then(retire, () => undefined);
   }
 
   /** The server, started if needed; rejects (unavailable) when it cannot start. */
@@ -194,6 +218,7 @@ export class PocketsphinxWarmDecoder implements PocketsphinxDecoder {
       failStart = reject;
     });
     ready.catch(() => undefined); // observed by running()
+    const server: Server = { program, ready, folder, pending, retired: false };
     const startTimer = setTimeout(() => {
       failStart(new EngineError('unavailable', 'the warm decoder did not start in time', this.engineId));
       program.kill();
@@ -251,13 +276,23 @@ export class PocketsphinxWarmDecoder implements PocketsphinxDecoder {
       }
       const reason = `the warm decoder stopped (${signal ?? `exit code ${code}`})`;
       failStart(new EngineError('unavailable', `${reason} (${WARM_INSTALL_HINT})`, this.engineId));
-      if (!this.disposed && !spawnError)
+      if (!this.disposed && !spawnError && !server.retired)
         this.logger.warn({ engine: this.engineId, code, signal, stderr: program.stderr() }, reason);
       for (const job of pending.values()) job.settle(new Error(reason));
       void rm(folder, { recursive: true, force: true });
     });
-    return { program, ready, folder, pending };
+    return server;
   }
+}
+
+/** Stops a server: its decoders are killed, then it is asked to exit, then killed if it has not. */
+function retire(server: Server): void {
+  server.retired = true;
+  for (const pending of server.pending.values()) if (pending.pid !== undefined) killQuietly(pending.pid);
+  // Closing stdin makes the server kill any decoder left and exit; if it does not,
+  // its process group (the server and every decoder it forked) is killed.
+  server.program.stdin?.end();
+  setTimeout(() => server.program.kill(), 2000).unref();
 }
 
 /** The decoder's result file; a missing or unreadable one is an empty result (the exit code decides). */
