@@ -6,7 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
-import { bearer, createUserWithKey, UNTHROTTLED_PLAN } from './support/accounts.js';
+import {
+  bearer,
+  createUserWithKey,
+  type SecuredGateway,
+  startSecuredGateway,
+  UNTHROTTLED_PLAN,
+} from './support/accounts.js';
 import { TEST_REDIS_URL } from './support/redis-queue.js';
 import { baseTestConfig, deepMerge, dropSchema, freePort, waitFor } from './support/test-gateway.js';
 
@@ -33,14 +39,14 @@ async function startNode(configPath: string, cwd: string): Promise<Node> {
 }
 
 /** The status GET /me answers with `key` (200 accepted, 401 refused). */
-async function statusWith(node: Node, key: string): Promise<number> {
-  const res = await fetch(`${node.url}/me`, { headers: bearer(key) });
+async function statusWith(url: string, key: string): Promise<number> {
+  const res = await fetch(`${url}/me`, { headers: bearer(key) });
   await res.arrayBuffer();
   return res.status;
 }
 
-async function admin(node: Node, adminKey: string, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${node.url}${path}`, {
+async function admin(url: string, adminKey: string, method: string, path: string, body?: unknown) {
+  const res = await fetch(`${url}${path}`, {
     method,
     headers: { ...bearer(adminKey), 'Content-Type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -93,20 +99,20 @@ for (const notices of ['postgres', 'redis'] as const) {
         const [a, b] = nodes as [Node, Node];
         const user = await createUserWithKey(a.url, adminKey, { email });
         for (let i = 0; i < 2; i++) {
-          assert.equal(await statusWith(a, user.key), 200);
-          assert.equal(await statusWith(b, user.key), 200);
+          assert.equal(await statusWith(a.url, user.key), 200);
+          assert.equal(await statusWith(b.url, user.key), 200);
         }
         return user;
       }
 
       const refusedOn = (node: Node, key: string, what: string) =>
-        waitFor(async () => (await statusWith(node, key)) === 401, what, 15_000);
+        waitFor(async () => (await statusWith(node.url, key)) === 401, what, 15_000);
 
       it('refuses on node B a key revoked through node A', async () => {
         const [a, b] = nodes as [Node, Node];
         const user = await userKnownToBoth('revoked@example.com');
-        await admin(a, adminKey, 'DELETE', `/admin/users/${user.id}/keys/${user.keyId}`);
-        assert.equal(await statusWith(a, user.key), 401, 'refused at once on the node that revoked it');
+        await admin(a.url, adminKey, 'DELETE', `/admin/users/${user.id}/keys/${user.keyId}`);
+        assert.equal(await statusWith(a.url, user.key), 401, 'refused at once on the node that revoked it');
         await refusedOn(b, user.key, 'the revoked key refused on node B');
       });
 
@@ -114,7 +120,7 @@ for (const notices of ['postgres', 'redis'] as const) {
         const [a, b] = nodes as [Node, Node];
         const user = await userKnownToBoth('rotated@example.com');
         const rotated = await admin(
-          a,
+          a.url,
           adminKey,
           'POST',
           `/admin/users/${user.id}/keys/${user.keyId}/rotate`,
@@ -122,18 +128,51 @@ for (const notices of ['postgres', 'redis'] as const) {
             grace_hours: 0,
           },
         );
-        assert.equal(await statusWith(a, user.key), 401);
+        assert.equal(await statusWith(a.url, user.key), 401);
         await refusedOn(b, user.key, 'the old secret refused on node B');
-        assert.equal(await statusWith(b, String(rotated['api_key'])), 200, 'the successor works');
+        assert.equal(await statusWith(b.url, String(rotated['api_key'])), 200, 'the successor works');
       });
 
       it('refuses on node B the keys of a user deactivated through node A', async () => {
         const [a, b] = nodes as [Node, Node];
         const user = await userKnownToBoth('deactivated@example.com');
-        await admin(a, adminKey, 'PATCH', `/admin/users/${user.id}`, { is_active: false });
-        assert.equal(await statusWith(a, user.key), 401);
+        await admin(a.url, adminKey, 'PATCH', `/admin/users/${user.id}`, { is_active: false });
+        assert.equal(await statusWith(a.url, user.key), 401);
         await refusedOn(b, user.key, 'the deactivated user’s key refused on node B');
       });
     },
   );
 }
+
+describe('verified-key cache on the embedded database (one process)', { timeout: 120_000 }, () => {
+  let s: SecuredGateway;
+  before(async () => {
+    s = await startSecuredGateway({
+      database: 'embedded',
+      config: { auth: { key_cache_seconds: 3600 }, rate_limits: { plans: { free: UNTHROTTLED_PLAN } } },
+    });
+  });
+  after(() => s.t.close());
+
+  it('refuses a revoked or rotated key at once, and a deactivated user’s key', async () => {
+    const revoked = await createUserWithKey(s.t.url, s.adminKey, { email: 'e-revoked@example.com' });
+    assert.equal(await statusWith(s.t.url, revoked.key), 200);
+    await admin(s.t.url, s.adminKey, 'DELETE', `/admin/users/${revoked.id}/keys/${revoked.keyId}`);
+    assert.equal(await statusWith(s.t.url, revoked.key), 401);
+
+    const rotated = await createUserWithKey(s.t.url, s.adminKey, { email: 'e-rotated@example.com' });
+    assert.equal(await statusWith(s.t.url, rotated.key), 200);
+    const successor = await admin(
+      s.t.url,
+      s.adminKey,
+      'POST',
+      `/admin/users/${rotated.id}/keys/${rotated.keyId}/rotate`,
+      { grace_hours: 0 },
+    );
+    assert.equal(await statusWith(s.t.url, rotated.key), 401);
+    assert.equal(await statusWith(s.t.url, String(successor['api_key'])), 200);
+
+    await admin(s.t.url, s.adminKey, 'PATCH', `/admin/users/${rotated.id}`, { is_active: false });
+    assert.equal(await statusWith(s.t.url, String(successor['api_key'])), 401);
+  });
+});
