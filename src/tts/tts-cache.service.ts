@@ -35,9 +35,10 @@ export interface CachedResult {
 
 interface IndexEntry {
   size: number;
-  /** Last use in ms; written to the .bin's mtime by the next flush when `lastUsedStored` lags. */
+  /** Last use in ms. */
   lastUsed: number;
-  lastUsedStored: number;
+  /** Used since its mtime was last written: the next flush writes lastUsed there. */
+  recencyUnsaved: boolean;
   /** Read from the .json on the first hit, then kept (small). */
   meta?: CachedResultMeta;
 }
@@ -187,11 +188,11 @@ export class TtsCacheService implements OnModuleDestroy {
     await this.flushing;
     const index = await this.index;
     if (!index) return;
-    const stale = [...index].filter(([, entry]) => entry.lastUsed > entry.lastUsedStored);
+    const stale = [...index].filter(([, entry]) => entry.recencyUnsaved);
     this.flushing = (async () => {
       for (const [key, entry] of stale) {
         const when = new Date(entry.lastUsed);
-        entry.lastUsedStored = entry.lastUsed;
+        entry.recencyUnsaved = false;
         await utimes(this.pathOf(key, 'bin'), when, when).catch(() => undefined);
       }
     })();
@@ -222,10 +223,7 @@ export class TtsCacheService implements OnModuleDestroy {
         if (!name.endsWith('.bin')) continue;
         const info = await stat(join(this.dir, name)).catch(() => null);
         if (!info) continue;
-        found.push([
-          name.slice(0, -4),
-          { size: info.size, lastUsed: info.mtimeMs, lastUsedStored: info.mtimeMs },
-        ]);
+        found.push([name.slice(0, -4), { size: info.size, lastUsed: info.mtimeMs, recencyUnsaved: false }]);
         this.totalBytes += info.size;
       }
       const index = new Map(found.sort((a, b) => a[1].lastUsed - b[1].lastUsed));
@@ -239,7 +237,7 @@ export class TtsCacheService implements OnModuleDestroy {
 
   private add(index: Map<string, IndexEntry>, key: string, size: number, meta: CachedResultMeta): void {
     const now = Date.now();
-    index.set(key, { size, lastUsed: now, lastUsedStored: now, meta });
+    index.set(key, { size, lastUsed: now, recencyUnsaved: false, meta });
     this.totalBytes += size;
     this.entries = index.size;
   }
@@ -247,6 +245,7 @@ export class TtsCacheService implements OnModuleDestroy {
   /** Marks a hit: the entry becomes the most recently used; its mtime follows with the next flush. */
   private touch(index: Map<string, IndexEntry>, key: string, entry: IndexEntry): void {
     entry.lastUsed = Math.max(Date.now(), entry.lastUsed);
+    entry.recencyUnsaved = true;
     index.delete(key);
     index.set(key, entry);
   }
