@@ -94,7 +94,8 @@ export class AuthConfig {
    * rotating or deleting a key and deactivating a user take effect at once on the node that
    * did it and, through Redis (rate_limits.redis_url) or else PostgreSQL notifications, on
    * the others; this is the bound when such a notice is lost (or with the embedded
-   * database, which has none). 0 = every request reads its key from the database.
+   * database, which has none). 0 = every request reads its key from the database. The
+   * notices are set up at start when this is above 0.
    */
   @IsNumber() @Min(0) @Max(3600) keyCacheSeconds = 30;
 }
