@@ -39,6 +39,7 @@ export class KeyChangeNotices implements OnModuleInit, OnModuleDestroy {
   private listener?: pg.Client;
   private reconnectTimer?: NodeJS.Timeout;
   private stopped = false;
+  private listenerLost = false;
 
   constructor(
     private readonly apiKeys: ApiKeyService,
@@ -109,7 +110,9 @@ export class KeyChangeNotices implements OnModuleInit, OnModuleDestroy {
       this.apiKeys.forget('all');
       client.end().catch(() => undefined);
       if (this.stopped) return;
-      this.logger.warn({ err: error }, 'key change notifications lost; reconnecting');
+      // Once per outage: a database that stays away is reported elsewhere.
+      if (!this.listenerLost) this.logger.warn({ err: error }, 'key change notifications lost; reconnecting');
+      this.listenerLost = true;
       this.reconnectTimer = setTimeout(() => void this.listen(url), RECONNECT_MS);
       this.reconnectTimer.unref();
     };
@@ -123,6 +126,8 @@ export class KeyChangeNotices implements OnModuleInit, OnModuleDestroy {
       await client.query(`LISTEN "${channel}"`);
       // Changes made before LISTEN took effect were not heard.
       this.apiKeys.forget('all');
+      if (this.listenerLost) this.logger.info('key change notifications are back');
+      this.listenerLost = false;
     } catch (error) {
       lost(error);
     }
