@@ -5,6 +5,7 @@ import { AdminUsersController } from './admin/admin-users.controller.js';
 import { ApiKeyService } from './api-key.service.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
+import { KeyChangeNotices } from './auth/key-change-notices.js';
 import { BootstrapAdmin } from './bootstrap-admin.js';
 import { MeController } from './me/me.controller.js';
 import { MeteringService } from './metering.service.js';
@@ -26,6 +27,7 @@ import { UsersRepository } from './users.repository.js';
     QuotaRepository,
     UsageRepository,
     ApiKeyService,
+    KeyChangeNotices,
     AccountsService,
     QuotaService,
     MeteringService,

@@ -1,9 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { AppError } from '../common/app-error.js';
 import { API_SCOPES, type Account, DEFAULT_KEY_SCOPES } from '../common/request-context.js';
 import { ConfigService } from '../config/config.service.js';
 import { type IssuedApiKey, ApiKeyService } from './api-key.service.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
+import { KeyChangeNotices } from './auth/key-change-notices.js';
+import type { KeyChange } from './auth/verified-key-cache.js';
 import { isPlanName, planOf } from './plan-policy.js';
 import type { User } from './user.js';
 import { type UserChanges, UsersRepository } from './users.repository.js';
@@ -23,7 +25,14 @@ export class AccountsService {
     private readonly keys: ApiKeysRepository,
     private readonly apiKeys: ApiKeyService,
     private readonly config: ConfigService,
+    @Optional() private readonly notices?: KeyChangeNotices,
   ) {}
+
+  /** Verified keys a change made stale stop working now here, and on the other nodes. */
+  private changed(change: KeyChange): void {
+    if (this.notices) this.notices.announce(change);
+    else this.apiKeys.forget(change);
+  }
 
   private assertPlan(plan: string): void {
     if (!isPlanName(this.config.current, plan)) {
@@ -80,6 +89,7 @@ export class AccountsService {
     if (changes.plan !== undefined) this.assertPlan(changes.plan);
     const user = await this.users.update(id, changes);
     if (!user) throw new AppError('NOT_FOUND', `No user ${id}.`);
+    this.changed({ userId: id });
     return user;
   }
 
@@ -109,12 +119,18 @@ export class AccountsService {
   async revokeKey(userId: number, keyId: string): Promise<void> {
     await this.keyOf(userId, keyId);
     await this.keys.revoke(keyId);
+    this.changed({ keyId });
   }
 
   async rotateKey(userId: number, keyId: string, graceHours?: number): Promise<IssuedApiKey> {
     const key = await this.keyOf(userId, keyId);
     if (key.revokedAt) throw new AppError('CONFLICT', `Key '${keyId}' is revoked; issue a new one instead.`);
-    return this.apiKeys.rotate(key, graceHours ?? this.config.current.auth.keyRotationGraceHours);
+    const issued = await this.apiKeys.rotate(
+      key,
+      graceHours ?? this.config.current.auth.keyRotationGraceHours,
+    );
+    this.changed({ keyId });
+    return issued;
   }
 
   /**
@@ -129,7 +145,10 @@ export class AccountsService {
       const old = (await this.keys.listForUser(user.id)).filter((k) => !k.revokedAt);
       const scopes = user.isAdmin ? [...API_SCOPES] : [...DEFAULT_KEY_SCOPES];
       const issued = await this.apiKeys.issue({ userId: user.id, name: 'regenerated', scopes });
-      for (const key of old) await this.keys.expireBy(key.keyId, new Date(Date.now() + grace * 3_600_000));
+      for (const key of old) {
+        await this.keys.expireBy(key.keyId, new Date(Date.now() + grace * 3_600_000));
+        this.changed({ keyId: key.keyId });
+      }
       out.push({ user, issued });
     }
     return out;

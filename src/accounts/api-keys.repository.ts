@@ -3,12 +3,33 @@ import { DataSource } from 'typeorm';
 import type { ApiScope } from '../common/request-context.js';
 import { type ApiKey, type ApiKeyRow, apiKeyFromRow } from './api-key.js';
 
+/**
+ * PostgreSQL notification channel of key and user changes, per schema (deployments may
+ * share a database): statements that revoke, expire or change what a verified key grants
+ * notify it, so every node's key cache hears of it, whoever made the change (the CLI too).
+ */
+const KEY_CHANGES_CHANNEL_PREFIX = 'sg_key_changes_';
+/** Channel names are identifiers: 63 bytes at most. */
+const CHANNEL_SCHEMA_CHARS = 63 - KEY_CHANGES_CHANNEL_PREFIX.length;
+
+/** The channel of `schema`'s key changes. */
+export function keyChangesChannel(schema: string): string {
+  return KEY_CHANGES_CHANNEL_PREFIX + schema.slice(0, CHANNEL_SCHEMA_CHARS);
+}
+
+/** A select-list expression sending `payload` (a json expression) on this schema's channel. */
+export function notifyKeyChange(payload: string): string {
+  return `pg_notify('${KEY_CHANGES_CHANNEL_PREFIX}' || left(current_schema(), ${CHANNEL_SCHEMA_CHARS}), (${payload})::text)`;
+}
+
 /** What authentication needs about a key, read in one query with its user. */
 export interface KeyCredential {
   keyId: string;
   keyHash: Buffer;
   scopes: ApiScope[];
   expired: boolean;
+  /** When it stops working (a rotated key's grace end, or its own expiry). */
+  expiresAt: Date | null;
   revoked: boolean;
   userId: number;
   plan: string;
@@ -45,6 +66,7 @@ export class ApiKeysRepository {
         key_hash: Buffer;
         scopes: ApiScope[];
         expired: boolean;
+        expires_at: Date | null;
         revoked: boolean;
         user_id: number;
         plan: string;
@@ -53,7 +75,7 @@ export class ApiKeysRepository {
       }>
     >(
       `SELECT k.key_id, k.key_hash, k.scopes,
-              (k.expires_at IS NOT NULL AND k.expires_at <= now()) AS expired,
+              (k.expires_at IS NOT NULL AND k.expires_at <= now()) AS expired, k.expires_at,
               (k.revoked_at IS NOT NULL) AS revoked,
               u.id AS user_id, u.plan, u.is_admin, u.is_active
          FROM api_keys k JOIN users u ON u.id = k.user_id
@@ -67,6 +89,7 @@ export class ApiKeysRepository {
       keyHash: row.key_hash,
       scopes: row.scopes,
       expired: row.expired,
+      expiresAt: row.expires_at,
       revoked: row.revoked,
       userId: row.user_id,
       plan: row.plan,
@@ -102,17 +125,27 @@ export class ApiKeysRepository {
     return rows[0] ? apiKeyFromRow(rows[0]) : null;
   }
 
+  /** Revokes a key; the same statement notifies every node (see KEY_CHANGES_CHANNEL). */
   async revoke(keyId: string): Promise<void> {
     await this.dataSource.query(
-      `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now()) WHERE key_id = $1`,
+      `WITH changed AS (
+         UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now()) WHERE key_id = $1 RETURNING key_id
+       )
+       SELECT ${notifyKeyChange(`json_build_object('keyId', key_id)`)} FROM changed`,
       [keyId],
     );
   }
 
-  /** The old key of a rotation keeps working until `until` (or its own earlier expiry). */
+  /**
+   * The old key of a rotation keeps working until `until` (or its own earlier expiry); the
+   * same statement notifies every node.
+   */
   async expireBy(keyId: string, until: Date): Promise<void> {
     await this.dataSource.query(
-      `UPDATE api_keys SET expires_at = LEAST(COALESCE(expires_at, $2), $2) WHERE key_id = $1`,
+      `WITH changed AS (
+         UPDATE api_keys SET expires_at = LEAST(COALESCE(expires_at, $2), $2) WHERE key_id = $1 RETURNING key_id
+       )
+       SELECT ${notifyKeyChange(`json_build_object('keyId', key_id)`)} FROM changed`,
       [keyId, until],
     );
   }

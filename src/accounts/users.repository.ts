@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { notifyKeyChange } from './api-keys.repository.js';
 import { type User, type UserRow, userFromRow } from './user.js';
 
 export interface NewUser {
@@ -106,7 +107,9 @@ export class UsersRepository {
     }
     if (sets.length === 0) return this.findById(id);
     const result = await this.dataSource.query<UserRow[] | [UserRow[], number]>(
-      `UPDATE users SET ${sets.join(', ')}, updated_at = now() WHERE id = $1 RETURNING *`,
+      // Plan, admin and active state are part of a verified key: every node's key cache hears of it.
+      `WITH changed AS (UPDATE users SET ${sets.join(', ')}, updated_at = now() WHERE id = $1 RETURNING *)
+       SELECT changed.*, ${notifyKeyChange(`json_build_object('userId', id)`)} AS notified FROM changed`,
       values,
     );
     const row = returnedRows(result)[0];

@@ -89,6 +89,15 @@ export class AuthConfig {
   @IsNumber() @Min(1) reservationTtlSeconds = 300;
   /** How often expired reservations are swept and live ones renewed (also once at start). */
   @IsNumber() @Min(0.1) reservationSweepIntervalSeconds = 30;
+  /**
+   * A verified API key is reused for this long without asking the database. Revoking,
+   * rotating or deleting a key and deactivating a user take effect at once on the node that
+   * did it and, through Redis (rate_limits.redis_url) or else PostgreSQL notifications, on
+   * the others; this is the bound when such a notice is lost (or with the embedded
+   * database, which has none). 0 = every request reads its key from the database. The
+   * notices are set up at start when this is above 0.
+   */
+  @IsNumber() @Min(0) @Max(3600) keyCacheSeconds = 30;
 }
 
 export class FeaturesConfig {
@@ -106,6 +115,12 @@ export class TtsCacheConfig {
   @IsBoolean() enabled = true;
   /** Bound of outputs/cache; least recently used results are evicted beyond it. */
   @IsNumber() @IsPositive() maxSizeMb = 256;
+  /**
+   * Audio of the most recently used results also kept in memory, so a hit costs no disk
+   * read; least recently used first out beyond it. A result larger than a quarter of this
+   * is always read from disk. 0 = hits are read from disk.
+   */
+  @IsNumber() @Min(0) memoryMb = 64;
   /**
    * X-Cache and the JSON `cache` field for every caller. Off: only admin keys (and keyless
    * development) see them, because a hit tells one tenant what another synthesised.

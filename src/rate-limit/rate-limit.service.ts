@@ -30,7 +30,7 @@ export class RateLimitService {
       THROTTLERS.map(async ({ name, ttlMs }) => ({
         window: name,
         window_seconds: ttlMs / 1000,
-        ...(await this.storage.peek(throttleKey(name, identifier), name)),
+        ...(await this.storage.peek(throttleKey(name, identifier))),
       })),
     );
     return { identifier, windows, store: this.storage.state() };

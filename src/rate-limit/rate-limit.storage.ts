@@ -1,9 +1,10 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { type ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
+import type { ThrottlerStorage } from '@nestjs/throttler';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { ROOT_LOGGER } from '../common/injection-tokens.js';
 import { ConfigService } from '../config/config.service.js';
+import { MemoryThrottlerStorage } from './memory-throttler.storage.js';
 import { RedisThrottlerStorage } from './redis-throttler.storage.js';
 
 type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
@@ -26,7 +27,7 @@ const REDIS_COMMAND_TIMEOUT_MS = 500;
  */
 @Injectable()
 export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
-  private readonly memory = new ThrottlerStorageService();
+  private readonly memory = new MemoryThrottlerStorage();
   private readonly redis?: Redis;
   private readonly redisStorage?: RedisThrottlerStorage;
   private usingFallback = false;
@@ -68,32 +69,26 @@ export class RateLimitStorage implements ThrottlerStorage, OnModuleDestroy {
     blockDuration: number,
     throttlerName: string,
   ): Promise<ThrottlerStorageRecord> {
+    // Without Redis no promise is awaited before the memory store answers.
+    if (!this.redisStorage) return this.memory.increment(key, ttl, limit, blockDuration, throttlerName);
     const shared = await this.onRedis((redis) =>
       redis.increment(key, ttl, limit, blockDuration, throttlerName),
     );
     return shared ?? this.memory.increment(key, ttl, limit, blockDuration, throttlerName);
   }
 
-  async peek(key: string, throttlerName: string): Promise<{ hits: number; resetSeconds: number }> {
+  async peek(key: string): Promise<{ hits: number; resetSeconds: number }> {
     const shared = await this.onRedis((redis) => redis.peek(key));
-    if (shared) return shared;
-    const record = this.memory.storage.get(key);
-    return {
-      hits: record?.totalHits.get(throttlerName) ?? 0,
-      resetSeconds: record ? Math.max(0, Math.ceil((record.expiresAt - Date.now()) / 1000)) : 0,
-    };
+    return shared ?? this.memory.peek(key);
   }
 
   async reset(key: string): Promise<void> {
     await this.onRedis((redis) => redis.reset(key).then(() => true));
-    this.memory.storage.delete(key);
-    // The memory store also keeps each hit's expiry apart from the record, and recounts the
-    // record from them: they must go too, or the key stays blocked after a reset.
-    (this.memory as unknown as { hitExpirations?: Map<string, unknown> }).hitExpirations?.delete(key);
+    this.memory.reset(key);
   }
 
   onModuleDestroy(): void {
-    this.memory.onApplicationShutdown();
+    this.memory.shutdown();
     this.redis?.disconnect();
   }
 

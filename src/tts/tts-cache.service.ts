@@ -11,7 +11,7 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { BOOT_OPTIONS, ROOT_LOGGER } from '../common/injection-tokens.js';
 import { ConfigService } from '../config/config.service.js';
@@ -35,22 +35,43 @@ export interface CachedResult {
 
 interface IndexEntry {
   size: number;
+  /** Last use in ms. */
   lastUsed: number;
+  /** Used since its mtime was last written: the next flush writes lastUsed there. */
+  recencyUnsaved: boolean;
+  /** Read from the .json on the first hit, then kept (small). */
+  meta?: CachedResultMeta;
 }
+
+/** How often the last-use times of hits are written to the files' mtime (batched, off the hot path). */
+const RECENCY_FLUSH_INTERVAL_MS = 30_000;
+/** A result larger than this share of routers.core.tts.cache.memory_mb is always read from disk. */
+const MEMORY_ENTRY_SHARE = 4;
 
 /**
  * Content-addressed cache of synthesis results under outputs/cache: the key is a hash of
  * everything that determines the audio (engine, voice, parameters, text, format), so an
  * identical request is served without calling the engine. Bounded by
- * routers.core.tts.cache.max_size_mb with least-recently-used eviction; last use survives
- * restarts through the files' mtime.
+ * routers.core.tts.cache.max_size_mb with least-recently-used eviction.
+ *
+ * The index (and each entry's metadata, once read) lives in memory, in recency order; the
+ * audio of the most recently used results is also held in memory up to
+ * routers.core.tts.cache.memory_mb, so a hit on those touches no file. Last use is kept in
+ * memory and written to the files' mtime in batches (every 30 s and at shutdown), which is
+ * how the LRU order survives restarts.
  */
 @Injectable()
-export class TtsCacheService {
+export class TtsCacheService implements OnModuleDestroy {
   private readonly dir: string;
+  /** Every entry on disk, least recently used first (a hit moves its entry to the end). */
   private index?: Promise<Map<string, IndexEntry>>;
+  /** Audio held in memory, least recently used first. */
+  private readonly memory = new Map<string, Buffer>();
+  private memoryBytes = 0;
   private totalBytes = 0;
   private entries = 0;
+  private flushTimer?: NodeJS.Timeout;
+  private flushing?: Promise<void>;
 
   constructor(
     private readonly config: ConfigService,
@@ -83,22 +104,31 @@ export class TtsCacheService {
       this.metrics?.cacheLookup(false);
       return null;
     }
+    let audio = this.memory.get(key);
     try {
-      const [audio, metaText] = await Promise.all([
-        readFile(this.pathOf(key, 'bin')),
-        readFile(this.pathOf(key, 'json'), 'utf8'),
-      ]);
-      entry.lastUsed = Date.now();
-      const now = new Date();
-      void utimes(this.pathOf(key, 'bin'), now, now).catch(() => undefined);
-      this.metrics?.cacheLookup(true);
-      return { audio, meta: JSON.parse(metaText) as CachedResultMeta };
+      if (!entry.meta || !audio) {
+        const [meta, read] = await Promise.all([
+          entry.meta ??
+            readFile(this.pathOf(key, 'json'), 'utf8').then((text) => JSON.parse(text) as CachedResultMeta),
+          audio ?? readFile(this.pathOf(key, 'bin')),
+        ]);
+        entry.meta = meta;
+        audio = read;
+        // Evicted while the files were read: do not bring it back into memory.
+        if (index.get(key) === entry) this.remember(key, audio);
+      } else {
+        this.memory.delete(key);
+        this.memory.set(key, audio);
+      }
     } catch {
       // Removed behind our back (or half-written by a crash): forget it.
       this.forget(index, key);
       this.metrics?.cacheLookup(false);
       return null;
     }
+    this.touch(index, key, entry);
+    this.metrics?.cacheLookup(true);
+    return { audio, meta: entry.meta };
   }
 
   async put(key: string, audio: Buffer, meta: CachedResultMeta): Promise<void> {
@@ -112,9 +142,8 @@ export class TtsCacheService {
       this.logger.warn({ err: error }, 'cannot write a cache entry');
       return;
     }
-    index.set(key, { size: audio.length, lastUsed: Date.now() });
-    this.totalBytes += audio.length;
-    this.entries = index.size;
+    this.add(index, key, audio.length, meta);
+    this.remember(key, audio);
     await this.evict(index);
   }
 
@@ -139,9 +168,7 @@ export class TtsCacheService {
       this.logger.warn({ err: error }, 'cannot write a cache entry');
       return;
     }
-    index.set(key, { size, lastUsed: Date.now() });
-    this.totalBytes += size;
-    this.entries = index.size;
+    this.add(index, key, size, meta);
     await this.evict(index);
   }
 
@@ -149,6 +176,33 @@ export class TtsCacheService {
   async sizeBytes(): Promise<number> {
     await this.loadIndex();
     return this.totalBytes;
+  }
+
+  /** Bytes of audio currently held in memory, for tests and status. */
+  memorySizeBytes(): number {
+    return this.memoryBytes;
+  }
+
+  /** Writes the last-use times not yet on disk to the files' mtime (also every 30 s). */
+  async flushRecency(): Promise<void> {
+    await this.flushing;
+    const index = await this.index;
+    if (!index) return;
+    const stale = [...index].filter(([, entry]) => entry.recencyUnsaved);
+    this.flushing = (async () => {
+      for (const [key, entry] of stale) {
+        const when = new Date(entry.lastUsed);
+        entry.recencyUnsaved = false;
+        await utimes(this.pathOf(key, 'bin'), when, when).catch(() => undefined);
+      }
+    })();
+    await this.flushing;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.flushTimer);
+    this.flushTimer = undefined;
+    await this.flushRecency();
   }
 
   private pathOf(key: string, extension: 'bin' | 'json'): string {
@@ -164,25 +218,63 @@ export class TtsCacheService {
   private loadIndex(): Promise<Map<string, IndexEntry>> {
     this.index ??= (async () => {
       await mkdir(this.dir, { recursive: true });
-      const index = new Map<string, IndexEntry>();
+      const found: Array<[string, IndexEntry]> = [];
       for (const name of await readdir(this.dir)) {
         if (!name.endsWith('.bin')) continue;
         const info = await stat(join(this.dir, name)).catch(() => null);
         if (!info) continue;
-        index.set(name.slice(0, -4), { size: info.size, lastUsed: info.mtimeMs });
+        found.push([name.slice(0, -4), { size: info.size, lastUsed: info.mtimeMs, recencyUnsaved: false }]);
         this.totalBytes += info.size;
       }
+      const index = new Map(found.sort((a, b) => a[1].lastUsed - b[1].lastUsed));
       this.entries = index.size;
+      this.flushTimer = setInterval(() => void this.flushRecency(), RECENCY_FLUSH_INTERVAL_MS);
+      this.flushTimer.unref();
       return index;
     })();
     return this.index;
   }
 
+  private add(index: Map<string, IndexEntry>, key: string, size: number, meta: CachedResultMeta): void {
+    const now = Date.now();
+    index.set(key, { size, lastUsed: now, recencyUnsaved: false, meta });
+    this.totalBytes += size;
+    this.entries = index.size;
+  }
+
+  /** Marks a hit: the entry becomes the most recently used; its mtime follows with the next flush. */
+  private touch(index: Map<string, IndexEntry>, key: string, entry: IndexEntry): void {
+    entry.lastUsed = Math.max(Date.now(), entry.lastUsed);
+    entry.recencyUnsaved = true;
+    index.delete(key);
+    index.set(key, entry);
+  }
+
+  /** Holds the audio in memory when it fits, evicting the least recently used beyond memory_mb. */
+  private remember(key: string, audio: Buffer): void {
+    const limit = this.config.current.routers.core.tts.cache.memoryMb * 1024 * 1024;
+    if (audio.length > limit / MEMORY_ENTRY_SHARE) return;
+    this.dropFromMemory(key);
+    this.memory.set(key, audio);
+    this.memoryBytes += audio.length;
+    for (const [oldest, held] of this.memory) {
+      if (this.memoryBytes <= limit) break;
+      this.memory.delete(oldest);
+      this.memoryBytes -= held.length;
+    }
+  }
+
+  private dropFromMemory(key: string): void {
+    const held = this.memory.get(key);
+    if (!held) return;
+    this.memory.delete(key);
+    this.memoryBytes -= held.length;
+  }
+
   private async evict(index: Map<string, IndexEntry>): Promise<void> {
     const limit = this.config.current.routers.core.tts.cache.maxSizeMb * 1024 * 1024;
-    if (this.totalBytes <= limit) return;
-    const oldestFirst = [...index.entries()].sort((a, b) => a[1].lastUsed - b[1].lastUsed);
-    for (const [key] of oldestFirst) {
+    // The index is in recency order: the first entries are the least recently used.
+    for (const [key] of index) {
       if (this.totalBytes <= limit) break;
       this.forget(index, key);
       await Promise.all([
@@ -196,6 +288,7 @@ export class TtsCacheService {
     const entry = index.get(key);
     if (!entry) return;
     index.delete(key);
+    this.dropFromMemory(key);
     this.totalBytes -= entry.size;
     this.entries = index.size;
   }
