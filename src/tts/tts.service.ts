@@ -484,7 +484,12 @@ export class TtsService {
     try {
       const joiner = new ClipJoiner();
       const joined = async function* (this: TtsService): AsyncGenerator<AudioClip> {
+        let produced = 0;
         for await (const clip of this.synthesizeChunks(plan, signal, budget, request.job?.onProgress)) {
+          // As synthesizeWith: the engine's own length counts (a clip stopped at maxSeconds
+          // may be mostly silence the joiner trims, but the audio it stands for is longer).
+          produced += clipDurationSeconds(clip);
+          if (produced > budget.seconds) throw this.overBudget(budget, produced);
           const piece = joiner.push(clip);
           // The joined length (pauses included) is what must fit; leaving the loop cancels the rest.
           if (joiner.durationSeconds > budget.seconds) throw this.overBudget(budget, joiner.durationSeconds);
