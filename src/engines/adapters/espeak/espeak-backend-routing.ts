@@ -86,3 +86,45 @@ export async function measureBackends(
     );
   return { wasm: costOf('wasm'), native: costOf('native') };
 }
+
+/**
+ * The measured costs, kept honest by what real syntheses take: a spawn from a gateway that
+ * has grown (page tables to copy) or a machine under load can make the program much slower
+ * than it measured at start, and the start-up samples ran one at a time. Each backend's
+ * prediction is scaled by a running average of observed/predicted time, and every
+ * `exploreEvery`-th choice goes to the other backend so its average stays current.
+ */
+export class BackendRouter {
+  private readonly correction: Record<EspeakBackendName, number> = { wasm: 1, native: 1 };
+  private choices = 0;
+
+  constructor(
+    private readonly timings: BackendTimings,
+    private readonly options: { smoothing?: number; exploreEvery?: number } = {},
+  ) {}
+
+  /** The backend expected to be faster for `chars` characters now. */
+  choose(chars: number): EspeakBackendName {
+    const expected = (backend: EspeakBackendName) =>
+      predictedMs(this.timings[backend], chars) * this.correction[backend];
+    const best: EspeakBackendName = expected('native') < expected('wasm') ? 'native' : 'wasm';
+    this.choices++;
+    const exploreEvery = this.options.exploreEvery ?? 32;
+    if (exploreEvery > 0 && this.choices % exploreEvery === 0) return best === 'native' ? 'wasm' : 'native';
+    return best;
+  }
+
+  /** A real synthesis of `chars` characters on `backend` took `ms`. */
+  record(backend: EspeakBackendName, chars: number, ms: number): void {
+    const predicted = predictedMs(this.timings[backend], chars);
+    if (!(predicted > 0) || !Number.isFinite(ms)) return;
+    const alpha = this.options.smoothing ?? 0.2;
+    const ratio = Math.min(20, Math.max(0.05, ms / predicted));
+    this.correction[backend] = this.correction[backend] * (1 - alpha) + ratio * alpha;
+  }
+
+  /** Observed/predicted time of each backend, for logs and tests. */
+  get corrections(): Readonly<Record<EspeakBackendName, number>> {
+    return this.correction;
+  }
+}

@@ -3,7 +3,13 @@ import { abortedError, EngineError } from '../../ports/engine-error.js';
 import type { EngineContext } from '../../ports/engine-factory.js';
 import type { EngineHealth, EngineVoice } from '../../ports/engine-health.js';
 import type { SynthesisRequest, TtsCapabilities, TtsEngine } from '../../ports/tts-engine.js';
-import { type BackendTimings, fasterBackend, measureBackends } from './espeak-backend-routing.js';
+import {
+  BackendRouter,
+  type BackendTimings,
+  type EspeakBackendName,
+  fasterBackend,
+  measureBackends,
+} from './espeak-backend-routing.js';
 import { EspeakNativeCli } from './espeak-native.cli.js';
 import type { EspeakOptions } from './espeak-options.js';
 import { ESPEAK_SAMPLE_RATE, escapeXml, espeakPitch, espeakRate, isBlank } from './espeak-params.js';
@@ -63,6 +69,8 @@ export class EspeakTtsEngine implements TtsEngine {
   private disposed = false;
   /** Both backends' measured cost (`auto` with the program found), once measured. */
   private timings?: BackendTimings;
+  /** Routes `auto` inputs by the measured costs, corrected by observed syntheses. */
+  private router?: BackendRouter;
 
   constructor(
     readonly id: string,
@@ -141,9 +149,12 @@ export class EspeakTtsEngine implements TtsEngine {
     }
     const input = ssml ? request.text : escapeXml(request.text);
     const native = await this.nativeFor(voice, input.length, signal);
+    const started = performance.now();
     const samples = native
       ? await this.run(() => native.synthesize({ ...settings, input }, signal))
       : (await this.run(() => pool.synthesize({ ...settings, input, collectEvents: false }, signal))).samples;
+    const backend: EspeakBackendName = native ? 'native' : 'wasm';
+    this.router?.record(backend, input.length, performance.now() - started);
     return { samples, sampleRate: ESPEAK_SAMPLE_RATE };
   }
 
@@ -214,6 +225,7 @@ export class EspeakTtsEngine implements TtsEngine {
       const timings = await measure();
       if (this.disposed) return;
       this.timings = timings;
+      this.router = new BackendRouter(timings);
       const round = (value: number) => Math.round(value * 1000) / 1000;
       this.context.logger.info(
         {
@@ -295,8 +307,8 @@ export class EspeakTtsEngine implements TtsEngine {
   ): Promise<EspeakNativeCli | undefined> {
     if (!this.native) return undefined;
     if (this.options.backend === 'auto') {
-      const wanted = this.timings
-        ? fasterBackend(this.timings, inputLength)
+      const wanted = this.router
+        ? this.router.choose(inputLength)
         : inputLength >= AUTO_NATIVE_MIN_CHARS
           ? 'native'
           : 'wasm';
