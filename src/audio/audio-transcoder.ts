@@ -8,7 +8,7 @@ import { decoderArgs } from './decoder-args.js';
 import { type OutputFormat, STREAMABLE_FORMATS, outputSampleRate } from './audio-format.js';
 import { type FfmpegOutput, inputArgs, outputArgs } from './encoder-args.js';
 import { locateFfmpeg } from './ffmpeg-locator.js';
-import { ffmpegRunner, runFfmpeg, startFfmpeg, streamFfmpeg } from './ffmpeg-process.js';
+import { ffmpegRunner, runFfmpeg, type StartedFfmpeg, startFfmpeg, streamFfmpeg } from './ffmpeg-process.js';
 import type { ProcessRunner } from '../engines/process/process-runner.js';
 import { pcmBytes, samplesFromPcm } from './pcm.js';
 import { ConcurrencyLimiter } from '../common/concurrency-limiter.js';
@@ -43,6 +43,11 @@ export interface EncodeOptions {
  * MP3 has no Xing/LAME header (no exact length, no gapless trim: 1 s decodes to 1.07 s).
  * Whole-audio encodes of these go through a temporary file.
  */
+/** How long an unused spare stream encoder is kept (see AudioTranscoder.spares). */
+const SPARE_IDLE_MS = 60_000;
+/** How long after a stream took the spare the next one is started. */
+const SPARE_DELAY_MS = 500;
+
 const SEEKABLE_OUTPUTS = new Set<FfmpegOutput>(['mp3', 'flac']);
 
 function checkClip(clip: AudioClip): void {
@@ -132,6 +137,15 @@ export interface PreparedStream {
  */
 export class AudioTranscoder {
   private readonly limiter: ConcurrencyLimiter;
+  /**
+   * One idle ffmpeg per stream kind (format, rates) that has been used: the next stream
+   * of that kind takes it instead of spawning. Spawning from a large process costs tens to
+   * hundreds of milliseconds (page tables are copied, the event loop waits), which would
+   * otherwise delay every streamed mp3/opus answer's first bytes. A spare unused for
+   * SPARE_IDLE_MS is stopped; spares hold no slot of the limiter until taken.
+   */
+  private readonly spares = new Map<string, { process: StartedFfmpeg; timer: NodeJS.Timeout }>();
+  private closed = false;
   /** Whole-audio jobs; streams start ffmpeg themselves under a slot of the same limiter. */
   private readonly runner: ProcessRunner;
 
@@ -146,6 +160,48 @@ export class AudioTranscoder {
   /** With the ffmpeg locateFfmpeg() picks (system first, else the npm build). */
   static async create(options?: TranscoderOptions): Promise<AudioTranscoder> {
     return new AudioTranscoder((await locateFfmpeg()).path, options);
+  }
+
+  /** Stops the spare encoders (Nest calls this at shutdown). */
+  onModuleDestroy(): Promise<void> {
+    this.closed = true;
+    const spares = [...this.spares.values()];
+    this.spares.clear();
+    return Promise.all(
+      spares.map((spare) => {
+        clearTimeout(spare.timer);
+        return spare.process.cancel();
+      }),
+    ).then(() => undefined);
+  }
+
+  /** A stream encoder for `args`: the spare one when there is one; a new spare is started after. */
+  private takeEncoder(args: string[]): StartedFfmpeg {
+    const key = args.join('\0');
+    const spare = this.spares.get(key);
+    this.spares.delete(key);
+    if (spare) clearTimeout(spare.timer);
+    const process = spare?.process ?? startFfmpeg(this.ffmpegPath, args);
+    // Later, not now: a spawn stalls the event loop, and this stream's first bytes are due.
+    setTimeout(() => this.keepSpare(key, args), SPARE_DELAY_MS).unref();
+    return process;
+  }
+
+  private keepSpare(key: string, args: string[]): void {
+    if (this.closed || this.spares.has(key)) return;
+    let process: StartedFfmpeg;
+    try {
+      process = startFfmpeg(this.ffmpegPath, args);
+    } catch {
+      return; // the next stream spawns its own and reports the failure
+    }
+    const timer = setTimeout(() => {
+      if (this.spares.get(key)?.process !== process) return;
+      this.spares.delete(key);
+      void process.cancel();
+    }, SPARE_IDLE_MS);
+    timer.unref();
+    this.spares.set(key, { process, timer });
   }
 
   /** ffmpeg processes running now. */
@@ -338,7 +394,7 @@ export class AudioTranscoder {
     const release = await this.limiter.acquire(signal);
     let started;
     try {
-      started = startFfmpeg(this.ffmpegPath, [
+      started = this.takeEncoder([
         ...inputArgs(sourceRate),
         ...outputArgs(output, rate, { streaming: true }),
       ]);
