@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -181,6 +181,67 @@ describe('AudioTranscoder (system ffmpeg)', { skip: noProbe }, () => {
     }
   });
 
+  it('encodes clip by clip into a file exactly what encode() gives for the joined clip', async () => {
+    const pieces = [
+      toneWithNoise(0.4, RATE),
+      toneWithNoise(0.3, RATE, { seed: 3 }),
+      toneWithNoise(0.2, RATE),
+    ];
+    const whole: AudioClip = {
+      samples: new Int16Array(pieces.flatMap((piece) => [...piece.samples])),
+      sampleRate: RATE,
+    };
+    async function* clips(): AsyncGenerator<AudioClip> {
+      for (const piece of pieces) yield await Promise.resolve(piece);
+    }
+    const dir = await mkdtemp(join(tmpdir(), 'sg-encode-file-'));
+    try {
+      for (const [format, sampleRate] of [
+        ['wav', undefined],
+        ['wav', 16000],
+        ['pcm', undefined],
+        ['mp3', undefined],
+        ['flac', undefined],
+        ['aac', undefined],
+      ] as Array<[OutputFormat, number | undefined]>) {
+        const path = join(dir, `audio-${format}-${sampleRate ?? 'same'}`);
+        const bytes = await transcoder.encodeToFile(clips(), format, RATE, path, { sampleRate });
+        const written = await readFile(path);
+        assert.equal(bytes, written.length);
+        const expected = await transcoder.encode(whole, format, { sampleRate });
+        assert.ok(written.equals(expected), `${format} at ${sampleRate ?? RATE} Hz`);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it(
+    'streams through a prepared encoder and keeps one spare ffmpeg for the next stream',
+    { skip: noProc },
+    async () => {
+      const own = new AudioTranscoder((await locateSystemFfmpeg()).path);
+      try {
+        for (let round = 0; round < 2; round++) {
+          const prepared = await own.prepareStream('mp3', RATE);
+          const parts: Buffer[] = [];
+          for await (const bytes of prepared.encode(oneClip(toneWithNoise(0.5, RATE)))) parts.push(bytes);
+          const probed = await probeAudio(Buffer.concat(parts));
+          assert.equal(probed.codec, 'mp3');
+          // The spare is started a little after a stream takes one; then it waits, idle.
+          for (let i = 0; i < 100 && childPids('ffmpeg').length !== 1; i++) {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+          assert.equal(childPids('ffmpeg').length, 1, 'one spare encoder');
+          assert.equal(own.activeProcesses, 0, 'a spare holds no process slot');
+        }
+      } finally {
+        await own.onModuleDestroy();
+      }
+      assert.deepEqual(childPids('ffmpeg'), []);
+    },
+  );
+
   it('refuses clips at a different rate mid-stream, and stops ffmpeg', { skip: noProc }, async () => {
     async function* mixed(): AsyncGenerator<AudioClip> {
       yield toneWithNoise(0.5, RATE);
@@ -308,3 +369,7 @@ describe('AudioTranscoder (npm ffmpeg)', { skip: noProbe }, () => {
     assert.ok(Math.abs(opus.decodedSeconds - 1) < 0.01, `${opus.decodedSeconds}`);
   });
 });
+
+async function* oneClip(clip: AudioClip): AsyncGenerator<AudioClip> {
+  yield await Promise.resolve(clip);
+}

@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AudioClip } from '../engines/ports/audio-clip.js';
 import { closeQuietly, nextOrAbort } from './abortable.js';
@@ -8,11 +8,11 @@ import { decoderArgs } from './decoder-args.js';
 import { type OutputFormat, STREAMABLE_FORMATS, outputSampleRate } from './audio-format.js';
 import { type FfmpegOutput, inputArgs, outputArgs } from './encoder-args.js';
 import { locateFfmpeg } from './ffmpeg-locator.js';
-import { ffmpegRunner, runFfmpeg, streamFfmpeg } from './ffmpeg-process.js';
+import { ffmpegRunner, runFfmpeg, type StartedFfmpeg, startFfmpeg, streamFfmpeg } from './ffmpeg-process.js';
 import type { ProcessRunner } from '../engines/process/process-runner.js';
 import { pcmBytes, samplesFromPcm } from './pcm.js';
 import { ConcurrencyLimiter } from '../common/concurrency-limiter.js';
-import { decodeWav, encodeWav, wavHeaderForStream } from './wav.js';
+import { decodeWav, encodeWav, WAV_HEADER_BYTES, wavHeader, wavHeaderForStream } from './wav.js';
 
 export interface TranscoderOptions {
   /** ffmpeg processes at once (streams included); further work queues. Default 4. */
@@ -43,6 +43,11 @@ export interface EncodeOptions {
  * MP3 has no Xing/LAME header (no exact length, no gapless trim: 1 s decodes to 1.07 s).
  * Whole-audio encodes of these go through a temporary file.
  */
+/** How long an unused spare stream encoder is kept (see AudioTranscoder.spares). */
+const SPARE_IDLE_MS = 60_000;
+/** How long after a stream took the spare the next one is started. */
+const SPARE_DELAY_MS = 500;
+
 const SEEKABLE_OUTPUTS = new Set<FfmpegOutput>(['mp3', 'flac']);
 
 function checkClip(clip: AudioClip): void {
@@ -80,6 +85,55 @@ async function* noInput(): AsyncGenerator<Uint8Array> {
   // Nothing to send.
 }
 
+/** The PCM of every clip `rest` gives, checking each has `sampleRate`. */
+async function* pcmAt(
+  sampleRate: number,
+  rest: AsyncIterator<AudioClip>,
+  signal: AbortSignal | undefined,
+  onExhausted: () => void,
+): AsyncGenerator<Uint8Array> {
+  for (;;) {
+    const next = await nextOrAbort(rest, signal);
+    if (next.done) {
+      onExhausted();
+      return;
+    }
+    checkClip(next.value);
+    if (next.value.sampleRate !== sampleRate) {
+      throw new AudioFormatError(
+        `All clips must share one sample rate (${sampleRate} Hz, then ${next.value.sampleRate} Hz).`,
+      );
+    }
+    if (next.value.samples.length > 0) yield pcmBytes(next.value.samples);
+  }
+}
+
+/** `first`, then the rest of `rest`. */
+async function* prepend<T>(first: T, rest: AsyncIterator<T>): AsyncGenerator<T> {
+  let exhausted = false;
+  try {
+    yield first;
+    for (;;) {
+      const next = await rest.next();
+      if (next.done) {
+        exhausted = true;
+        return;
+      }
+      yield next.value;
+    }
+  } finally {
+    if (!exhausted) closeQuietly(rest);
+  }
+}
+
+/** A stream encoder made ready before its audio exists; see AudioTranscoder.prepareStream. */
+export interface PreparedStream {
+  /** encodeStream over `chunks`. Call once, or cancel(). */
+  encode(chunks: AsyncIterable<AudioClip>, signal?: AbortSignal): AsyncGenerator<Buffer>;
+  /** Gives up the prepared encoder (its ffmpeg is killed, its slot freed). */
+  cancel(): void;
+}
+
 /**
  * All audio encoding of the product: PCM clips in, the client's format out. wav and pcm
  * at the clip's own rate are written directly (no process); everything else runs one
@@ -88,6 +142,15 @@ async function* noInput(): AsyncGenerator<Uint8Array> {
  */
 export class AudioTranscoder {
   private readonly limiter: ConcurrencyLimiter;
+  /**
+   * One idle ffmpeg per stream kind (format, rates) that has been used: the next stream
+   * of that kind takes it instead of spawning. Spawning from a large process costs tens to
+   * hundreds of milliseconds (page tables are copied, the event loop waits), which would
+   * otherwise delay every streamed mp3/opus answer's first bytes. A spare unused for
+   * SPARE_IDLE_MS is stopped; spares hold no slot of the limiter until taken.
+   */
+  private readonly spares = new Map<string, { process: StartedFfmpeg; timer: NodeJS.Timeout }>();
+  private closed = false;
   /** Whole-audio jobs; streams start ffmpeg themselves under a slot of the same limiter. */
   private readonly runner: ProcessRunner;
 
@@ -102,6 +165,48 @@ export class AudioTranscoder {
   /** With the ffmpeg locateFfmpeg() picks (system first, else the npm build). */
   static async create(options?: TranscoderOptions): Promise<AudioTranscoder> {
     return new AudioTranscoder((await locateFfmpeg()).path, options);
+  }
+
+  /** Stops the spare encoders (Nest calls this at shutdown). */
+  onModuleDestroy(): Promise<void> {
+    this.closed = true;
+    const spares = [...this.spares.values()];
+    this.spares.clear();
+    return Promise.all(
+      spares.map((spare) => {
+        clearTimeout(spare.timer);
+        return spare.process.cancel();
+      }),
+    ).then(() => undefined);
+  }
+
+  /** A stream encoder for `args`: the spare one when there is one; a new spare is started after. */
+  private takeEncoder(args: string[]): StartedFfmpeg {
+    const key = args.join('\0');
+    const spare = this.spares.get(key);
+    this.spares.delete(key);
+    if (spare) clearTimeout(spare.timer);
+    const process = spare?.process ?? startFfmpeg(this.ffmpegPath, args);
+    // Later, not now: a spawn stalls the event loop, and this stream's first bytes are due.
+    setTimeout(() => this.keepSpare(key, args), SPARE_DELAY_MS).unref();
+    return process;
+  }
+
+  private keepSpare(key: string, args: string[]): void {
+    if (this.closed || this.spares.has(key)) return;
+    let process: StartedFfmpeg;
+    try {
+      process = startFfmpeg(this.ffmpegPath, args);
+    } catch {
+      return; // the next stream spawns its own and reports the failure
+    }
+    const timer = setTimeout(() => {
+      if (this.spares.get(key)?.process !== process) return;
+      this.spares.delete(key);
+      void process.cancel();
+    }, SPARE_IDLE_MS);
+    timer.unref();
+    this.spares.set(key, { process, timer });
   }
 
   /** ffmpeg processes running now. */
@@ -313,6 +418,150 @@ export class AudioTranscoder {
         yield* streamFfmpeg(this.ffmpegPath, args, pcm, `stream ${format}`, signal);
       } finally {
         release();
+      }
+    } finally {
+      if (!exhausted) closeQuietly(iterator);
+    }
+  }
+
+  /**
+   * encodeStream, with ffmpeg (when the format needs it) started now rather than when the
+   * first clip arrives: its start-up (tens of milliseconds) overlaps the first chunk's
+   * synthesis instead of delaying the first bytes. `sourceRate` is the rate the clips are
+   * expected at; clips at another rate are encoded by a fresh encodeStream.
+   */
+  async prepareStream(
+    format: OutputFormat,
+    sourceRate: number,
+    options: EncodeOptions = {},
+    signal?: AbortSignal,
+  ): Promise<PreparedStream> {
+    if (!STREAMABLE_FORMATS.includes(format)) throw new AudioFormatError(`${format} cannot be streamed.`);
+    const rate = outputSampleRate(format, sourceRate, options.sampleRate);
+    const plain: PreparedStream = {
+      encode: (chunks, encodeSignal) => this.encodeStream(chunks, format, options, encodeSignal),
+      cancel: () => undefined,
+    };
+    if ((format === 'wav' || format === 'pcm') && rate === sourceRate) return plain;
+    const output: FfmpegOutput = format === 'wav' || format === 'pcm' ? 's16le' : format;
+    const release = await this.limiter.acquire(signal);
+    let started;
+    try {
+      started = this.takeEncoder([
+        ...inputArgs(sourceRate),
+        ...outputArgs(output, rate, { streaming: true }),
+      ]);
+    } catch (error) {
+      release();
+      throw error;
+    }
+    const process = started;
+    let settled = false;
+    const settle = async (): Promise<void> => {
+      if (settled) return;
+      settled = true;
+      await process.cancel().finally(release);
+    };
+    const encodeStream = this.encodeStream.bind(this);
+    return {
+      cancel: () => void settle(),
+      async *encode(chunks, encodeSignal) {
+        if (settled) throw new AudioFormatError('This prepared stream was already used.');
+        const iterator = chunks[Symbol.asyncIterator]();
+        let exhausted = false;
+        try {
+          const first = await nextOrAbort(iterator, encodeSignal);
+          if (first.done) {
+            exhausted = true;
+            return;
+          }
+          checkClip(first.value);
+          if (first.value.sampleRate !== sourceRate) {
+            await settle();
+            exhausted = true; // handed on: encodeStream closes it
+            yield* encodeStream(prepend(first.value, iterator), format, options, encodeSignal);
+            return;
+          }
+          settled = true;
+          try {
+            if (format === 'wav') yield wavHeaderForStream(rate);
+            const pcm = pcmOf(first.value, iterator, encodeSignal, () => (exhausted = true));
+            yield* process.run(pcm, `stream ${format}`, encodeSignal);
+          } finally {
+            release();
+          }
+        } finally {
+          await settle();
+          if (!exhausted) closeQuietly(iterator);
+        }
+      },
+    };
+  }
+
+  /**
+   * Encodes clips as they arrive into the file at `path` and answers its size: memory
+   * holds one clip at a time however long the audio. wav and pcm at the clips' rate are
+   * written directly (the WAV header is written last, once the length is known); mp3 and
+   * flac are written by ffmpeg itself, so the file gets the same headers as encode() gives;
+   * other formats are ffmpeg's output on a pipe. `sourceRate` is the clips' rate (every
+   * clip must have it); no clips give an empty WAV (or an empty encoding).
+   */
+  async encodeToFile(
+    chunks: AsyncIterable<AudioClip>,
+    format: OutputFormat,
+    sourceRate: number,
+    path: string,
+    options: EncodeOptions = {},
+    signal?: AbortSignal,
+  ): Promise<number> {
+    signal?.throwIfAborted();
+    const rate = outputSampleRate(format, sourceRate, options.sampleRate);
+    const iterator = chunks[Symbol.asyncIterator]();
+    let exhausted = false;
+    const pcm = pcmAt(sourceRate, iterator, signal, () => (exhausted = true));
+    try {
+      const output: FfmpegOutput = format === 'wav' || format === 'pcm' ? 's16le' : format;
+      if (SEEKABLE_OUTPUTS.has(output)) {
+        const args = [
+          ...inputArgs(sourceRate),
+          ...outputArgs(output, rate, { streaming: false, destination: path }),
+        ];
+        const release = await this.limiter.acquire(signal);
+        try {
+          for await (const bytes of streamFfmpeg(this.ffmpegPath, args, pcm, `encode ${format}`, signal)) {
+            void bytes; // ffmpeg writes the file; stdout stays empty
+          }
+        } finally {
+          release();
+        }
+        return (await stat(path)).size;
+      }
+      const file = await open(path, 'w');
+      try {
+        let written = 0;
+        const write = async (bytes: Uint8Array): Promise<void> => {
+          await file.write(bytes, 0, bytes.length, written);
+          written += bytes.length;
+        };
+        if (format === 'wav') await write(Buffer.alloc(WAV_HEADER_BYTES));
+        if ((format === 'wav' || format === 'pcm') && rate === sourceRate) {
+          for await (const bytes of pcm) await write(bytes);
+        } else {
+          const args = [...inputArgs(sourceRate), ...outputArgs(output, rate, { streaming: false })];
+          const release = await this.limiter.acquire(signal);
+          try {
+            for await (const bytes of streamFfmpeg(this.ffmpegPath, args, pcm, `encode ${format}`, signal)) {
+              await write(bytes);
+            }
+          } finally {
+            release();
+          }
+        }
+        if (format === 'wav')
+          await file.write(wavHeader(rate, written - WAV_HEADER_BYTES), 0, WAV_HEADER_BYTES, 0);
+        return written;
+      } finally {
+        await file.close();
       }
     } finally {
       if (!exhausted) closeQuietly(iterator);

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AudioClip } from '../engines/ports/audio-clip.js';
 import { AudioFormatError } from './audio-error.js';
-import { joinClips, normalizeLoudness, prepareStreamChunk, speechLevelDbfs } from './clip-joiner.js';
+import {
+  ClipJoiner,
+  joinClips,
+  normalizeLoudness,
+  prepareStreamChunk,
+  speechLevelDbfs,
+} from './clip-joiner.js';
 import { toneWithNoise } from './testing/synthetic.js';
 
 const RATE = 22050;
@@ -184,5 +190,36 @@ describe('prepareStreamChunk', () => {
       return words;
     });
     shifted.forEach((word, i) => assert.ok(Math.abs(word.start - joined.words![i].start) < 1e-5));
+  });
+});
+
+describe('ClipJoiner', () => {
+  const clips = () =>
+    [
+      withSilence(toneWithNoise(0.4, RATE, { amplitude: 0.6 }), 0.1, 0.2),
+      withSilence(toneWithNoise(0.3, RATE, { amplitude: 0.05, seed: 9 }), 0.2, 0.1),
+      { samples: new Int16Array(2000), sampleRate: RATE },
+      withSilence(toneWithNoise(0.2, RATE, { amplitude: 0.3, seed: 5 }), 0, 0.05),
+    ].map((clip, i) => ({ ...clip, words: [{ word: `w${i}`, start: 0.05, end: 0.1 }] }));
+
+  for (const pauseMs of [120, 0]) {
+    it(`pieces played back to back are joinClips' clip, sample for sample (pause ${pauseMs} ms)`, () => {
+      const joiner = new ClipJoiner({ pauseMs });
+      const pieces = clips().map((clip) => joiner.push(clip));
+      pieces.push(joiner.finish());
+      // joinClips' own behaviour (pauses, cross-fades, levels) is checked by the tests above.
+      const joined = joinClips(clips(), { pauseMs });
+      const concatenated = new Int16Array(pieces.flatMap((piece) => [...piece.samples]));
+      assert.deepEqual(concatenated, joined.samples);
+      assert.deepEqual(joiner.words, joined.words);
+      assert.equal(joiner.durationSeconds, joined.samples.length / RATE);
+      if (pauseMs === 0) assert.ok(pieces[0].samples.length > 0 && pieces.at(-1)!.samples.length > 0);
+    });
+  }
+
+  it('refuses a clip at another rate', () => {
+    const joiner = new ClipJoiner();
+    joiner.push(toneWithNoise(0.1, 22050));
+    assert.throws(() => joiner.push(toneWithNoise(0.1, 24000)), AudioFormatError);
   });
 });

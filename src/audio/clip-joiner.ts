@@ -97,6 +97,76 @@ function checkRates(clips: readonly AudioClip[]): number {
 }
 
 /**
+ * joinClips one clip at a time: each push() answers the joined audio that follows what
+ * earlier pushes answered, finish() the rest. Played back to back, the pieces are exactly
+ * (sample for sample) the clip joinClips makes of the same clips, so long audio can be
+ * written or sent as it is made while memory holds one chunk. With pauseMs 0 the last
+ * fade of each chunk is held back until the next one cross-fades into it.
+ */
+export class ClipJoiner {
+  private sampleRate?: number;
+  /** End of the joined audio so far (joinClips' `end`), in samples. */
+  private end = 0;
+  /** Samples already answered. */
+  private emitted = 0;
+  /** Mixed samples from `emitted` to `end`, held back for a cross-fade. */
+  private pending = new Float32Array(0);
+  private previousFade?: number;
+  private readonly pauseMs: number;
+  /** Word timings of everything pushed, placed in the joined audio (as joinClips places them). */
+  readonly words: WordTiming[] = [];
+
+  constructor(private readonly options: JoinOptions = {}) {
+    this.pauseMs = options.pauseMs ?? DEFAULT_PAUSE_MS;
+  }
+
+  /** Samples answered so far, as seconds; after finish(), the joined clip's length. */
+  get durationSeconds(): number {
+    return this.sampleRate === undefined ? 0 : this.emitted / this.sampleRate;
+  }
+
+  push(clip: AudioClip): AudioClip {
+    const sampleRate = (this.sampleRate ??= clip.sampleRate);
+    if (clip.sampleRate !== sampleRate) {
+      throw new AudioFormatError(
+        `Clips to join must share one sample rate (${sampleRate} Hz and ${clip.sampleRate} Hz).`,
+      );
+    }
+    const chunk = prepare(clip, this.options);
+    if (chunk.samples.length === 0 && chunk.words.length === 0) return this.take(0, sampleRate);
+    const pause = msToSamples(this.pauseMs, sampleRate);
+    const overlap =
+      this.previousFade !== undefined && pause === 0 ? Math.min(this.previousFade, chunk.fade) : 0;
+    const at = this.end === 0 || chunk.samples.length === 0 ? this.end : this.end + pause - overlap;
+    const newEnd = Math.max(this.end, at + chunk.samples.length);
+    const mixed = new Float32Array(newEnd - this.emitted);
+    mixed.set(this.pending);
+    const offset = at - this.emitted;
+    for (let i = 0; i < chunk.samples.length; i++) mixed[offset + i] = mixed[offset + i] + chunk.samples[i];
+    this.pending = mixed;
+    this.end = newEnd;
+    this.previousFade = chunk.fade;
+    for (const word of placeWords(chunk, at, sampleRate)) this.words.push(word);
+    // Without a pause the next chunk may cross-fade into this one's last fade: keep it back.
+    const holdBack = pause === 0 ? chunk.fade : 0;
+    return this.take(Math.max(0, this.end - this.emitted - holdBack), sampleRate);
+  }
+
+  /** What push() held back (only with pauseMs 0); nothing more may be pushed after it. */
+  finish(): AudioClip {
+    return this.take(this.end - this.emitted, this.sampleRate ?? 1);
+  }
+
+  /** The next `count` pending samples, rounded once (word timings are in `words`). */
+  private take(count: number, sampleRate: number): AudioClip {
+    const samples = toInt16(this.pending.subarray(0, count));
+    this.pending = this.pending.slice(count);
+    this.emitted += count;
+    return { samples, sampleRate };
+  }
+}
+
+/**
  * One seamless clip from the per-chunk clips of one engine: each chunk trimmed of the
  * silence the engine left at its edges, levelled to one loudness (chunks synthesised
  * separately often differ by several dB), faded at its cuts, then laid out with one
@@ -104,27 +174,16 @@ function checkRates(clips: readonly AudioClip[]): number {
  */
 export function joinClips(clips: readonly AudioClip[], options: JoinOptions = {}): AudioClip {
   const sampleRate = checkRates(clips);
-  const pause = msToSamples(options.pauseMs ?? DEFAULT_PAUSE_MS, sampleRate);
-  const chunks = clips
-    .map((clip) => prepare(clip, options))
-    .filter((chunk) => chunk.samples.length > 0 || chunk.words.length > 0);
-  const positions: number[] = [];
-  let end = 0;
-  chunks.forEach((chunk, index) => {
-    const previous = chunks[index - 1];
-    // Without a pause the neighbours overlap by their fades and cross-fade.
-    const overlap = previous && pause === 0 ? Math.min(previous.fade, chunk.fade) : 0;
-    const at = end === 0 || chunk.samples.length === 0 ? end : end + pause - overlap;
-    positions.push(at);
-    end = Math.max(end, at + chunk.samples.length);
-  });
-  const mixed = new Float32Array(end);
-  chunks.forEach((chunk, index) => {
-    const at = positions[index];
-    for (let i = 0; i < chunk.samples.length; i++) mixed[at + i] = mixed[at + i] + chunk.samples[i];
-  });
-  const words = chunks.flatMap((chunk, index) => placeWords(chunk, positions[index], sampleRate));
-  return { samples: toInt16(mixed), sampleRate, ...(words.length > 0 ? { words } : {}) };
+  const joiner = new ClipJoiner(options);
+  const pieces = clips.map((clip) => joiner.push(clip).samples);
+  pieces.push(joiner.finish().samples);
+  const samples = new Int16Array(pieces.reduce((sum, piece) => sum + piece.length, 0));
+  let at = 0;
+  for (const piece of pieces) {
+    samples.set(piece, at);
+    at += piece.length;
+  }
+  return { samples, sampleRate, ...(joiner.words.length > 0 ? { words: joiner.words } : {}) };
 }
 
 /**

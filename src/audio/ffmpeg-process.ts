@@ -55,6 +55,26 @@ export async function runFfmpeg(
   }
 }
 
+/** An ffmpeg already running (spawned ahead of its input, so its start-up overlaps other work). */
+export interface StartedFfmpeg {
+  /** Feeds `input` and yields stdout, as streamFfmpeg does. Call at most once. */
+  run(input: AsyncIterable<Uint8Array>, what: string, signal?: AbortSignal): AsyncGenerator<Buffer>;
+  /** Kills a process that will not be run; resolves once it has exited. */
+  cancel(): Promise<void>;
+}
+
+/** Starts ffmpeg now (no shell, own process group); feed it with run() or end it with cancel(). */
+export function startFfmpeg(ffmpegPath: string, args: readonly string[]): StartedFfmpeg {
+  const program = startProgram(ffmpegPath, args, { stdin: 'pipe' });
+  return {
+    run: (input, what, signal) => feedFfmpeg(program, input, what, signal),
+    cancel: async () => {
+      program.kill();
+      await program.exited;
+    },
+  };
+}
+
 /**
  * A long-lived ffmpeg fed from `input` (pulled only as fast as ffmpeg reads its stdin)
  * whose stdout chunks are yielded as they appear; started like every program
@@ -71,8 +91,21 @@ export async function* streamFfmpeg(
   signal?: AbortSignal,
 ): AsyncGenerator<Buffer> {
   signal?.throwIfAborted();
-  const program = startProgram(ffmpegPath, args, { stdin: 'pipe' });
+  yield* startFfmpeg(ffmpegPath, args).run(input, what, signal);
+}
+
+async function* feedFfmpeg(
+  program: ReturnType<typeof startProgram>,
+  input: AsyncIterable<Uint8Array>,
+  what: string,
+  signal?: AbortSignal,
+): AsyncGenerator<Buffer> {
   const kill = (): void => program.kill();
+  if (signal?.aborted) {
+    kill();
+    await program.exited;
+    signal.throwIfAborted();
+  }
   let inputError: { error: unknown } | undefined;
   async function* guarded(): AsyncGenerator<Uint8Array> {
     try {

@@ -37,6 +37,17 @@ export function encodeWav(samples: Int16Array, sampleRate: number): Buffer {
   return Buffer.concat([header(sampleRate, dataBytes, dataBytes + HEADER_BYTES - 8), pcmBytes(samples)]);
 }
 
+/** The canonical 44-byte header of a mono s16le WAV holding `dataBytes` of samples (written once the length is known). */
+export function wavHeader(sampleRate: number, dataBytes: number): Buffer {
+  if (dataBytes > MAX_CHUNK_SIZE - (HEADER_BYTES - 8)) {
+    throw new AudioFormatError('The audio is too long for a WAV file (over 4 GiB).');
+  }
+  return header(sampleRate, dataBytes, dataBytes + HEADER_BYTES - 8);
+}
+
+/** Bytes before the samples in every WAV this module writes. */
+export const WAV_HEADER_BYTES = HEADER_BYTES;
+
 /**
  * The header of a WAV whose length is not known yet (a stream): both size fields hold
  * 0xFFFFFFFF, what ffmpeg's own WAV muxer writes when its output is a pipe. Browsers

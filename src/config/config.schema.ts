@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { availableParallelism } from 'node:os';
 import { Type } from 'class-transformer';
 import {
   IsArray,
@@ -142,8 +143,12 @@ export class TtsRouterConfig {
   @IsBoolean() enabled = true;
   @IsInt() @IsPositive() maxTextLength = 5000;
   @IsBoolean() enableStatistics = true;
-  /** Chunks of one request synthesised at the same time. */
-  @IsInt() @Min(1) @Max(16) maxConcurrentChunks = 2;
+  /**
+   * Chunks of one request synthesised at the same time (they still leave in order).
+   * Default: the machine's cores (at least 2, at most 16), so one long text uses every
+   * espeak worker.
+   */
+  @IsInt() @Min(1) @Max(16) maxConcurrentChunks = Math.min(16, Math.max(2, availableParallelism()));
   /**
    * Engine ids tried, in order, for every voice after its own engine's `fallback:` chain
    * (the route's default chain); see config/engine-fallback.ts.
@@ -154,6 +159,13 @@ export class TtsRouterConfig {
    * a stream ends there). Bounds one request's memory (10 min of 22 kHz PCM is 26 MB).
    */
   @IsNumber() @IsPositive() @Max(86400) maxAudioSeconds = 600;
+  /**
+   * A non-streamed answer whose text is expected to make more audio than this (seconds,
+   * at the ordinary rate) is joined and encoded chunk by chunk into a temporary file,
+   * sent from there and cached by copying the file: memory holds only the chunks being
+   * synthesised, however long the text. Shorter answers are built in memory. 0: always a file.
+   */
+  @IsNumber() @Min(0) @Max(86400) inMemoryAudioSeconds = 60;
   @ValidateNested() @Type(() => TtsCacheConfig) cache = new TtsCacheConfig();
   @ValidateNested() @Type(() => TtsSsmlConfig) ssml = new TtsSsmlConfig();
 }
@@ -328,6 +340,12 @@ export class GenerationConfig {
   @IsNumber() @Min(0) @Max(1) defaultCfgWeight = 0.5;
   /** Long text is split into chunks of at most this many characters. */
   @IsInt() @Min(20) @Max(5000) chunkSize = 200;
+  /**
+   * A streamed answer's first chunk is cut to at most this many characters (at a sentence,
+   * clause or word boundary), so its audio is synthesised and sent sooner; 0 keeps it
+   * chunk_size. The other chunks keep chunk_size.
+   */
+  @IsInt() @Min(0) @Max(5000) streamFirstChunkSize = 60;
   /** Voice used when a request names none (a friendly name from GET /tts/voices). */
   @IsString() defaultVoice = 'en-us';
   @IsIn(['wav', 'mp3', 'opus', 'aac', 'flac', 'pcm']) defaultResponseFormat: string = 'wav';

@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import {
@@ -328,10 +329,20 @@ export class JobRunner implements OnApplicationBootstrap, OnModuleDestroy {
         for await (const bytes of stream.body) await writer.append(bytes);
         durationSeconds = audioSeconds;
       } else {
-        // Formats that need the whole audio first (aac, flac) are encoded in one piece.
-        const result = await this.tts.synthesize(request, signal);
+        // Formats that need the whole audio first (aac, flac): long text is encoded into a
+        // temporary file chunk by chunk and copied from there, short text in one piece.
+        const result = await this.tts.synthesizeForDelivery(request, signal);
         engine = result.engine;
-        await writer.append(result.audio);
+        if ('file' in result) {
+          try {
+            for await (const bytes of createReadStream(result.file.path))
+              await writer.append(bytes as Buffer);
+          } finally {
+            await result.file.release();
+          }
+        } else {
+          await writer.append(result.audio);
+        }
         durationSeconds = result.durationSeconds;
       }
       if (signal.aborted) throw new AppError('REQUEST_CANCELLED', 'The job was cancelled.');

@@ -7,7 +7,7 @@ import { ConfigService } from '../config/config.service.js';
 import { RequireScope } from '../accounts/auth/access.decorator.js';
 import { RouterGate } from '../config/router-gate.decorator.js';
 import { abortWhenClientLeaves } from '../tts/client-abort.js';
-import { cacheStatusVisible, setServedByHeaders } from '../tts/tts-response.js';
+import { cacheStatusVisible, fileBody, setServedByHeaders } from '../tts/tts-response.js';
 import { TtsService } from '../tts/tts.service.js';
 import { VoicesService } from '../tts/voices.service.js';
 import { CreateSpeechDto } from './dto/create-speech.dto.js';
@@ -65,13 +65,15 @@ export class OpenAiSpeechController {
       res.setHeader('Cache-Control', 'no-cache');
       return new StreamableFile(Readable.from(sseEvents(stream.body)), { type: 'text/event-stream' });
     }
-    const result = await this.tts.synthesize(request, signal);
+    const result = await this.tts.synthesizeForDelivery(request, signal);
     setServedByHeaders(res, result);
     if (cacheStatusVisible(this.config.current.routers.core.tts.cache.exposeStatus)) {
       res.setHeader('X-Cache', result.cache);
     }
     const ignored = body.instructions ? [...result.ignoredParams, 'instructions'] : result.ignoredParams;
     if (ignored.length > 0) res.setHeader('X-Ignored-Params', ignored.join(', '));
+    // Long text comes as a file, streamed from disk rather than held in memory.
+    if ('file' in result) return fileBody(result);
     return new StreamableFile(result.audio, { type: result.contentType, length: result.audio.length });
   }
 

@@ -37,4 +37,23 @@ describe('splitIntoChunks', () => {
   it('treats blank lines as paragraph breaks', () => {
     assert.deepEqual(splitIntoChunks('First part\n\nSecond part', 200), ['First part', 'Second part']);
   });
+
+  it('cuts a smaller first chunk for streams, at the strongest boundary that fits', () => {
+    const sentence =
+      'The quick brown fox jumps over the lazy dog, and then it runs far away into the forest.';
+    const text = Array.from({ length: 6 }, () => sentence).join(' ');
+    const plain = splitIntoChunks(text, 200);
+    const streamed = splitIntoChunks(text, 200, 60);
+    assert.equal(streamed[0], 'The quick brown fox jumps over the lazy dog,');
+    assert.ok(streamed[0].length < streamed[1].length, 'the first chunk is the smallest');
+    assert.ok(streamed.every((chunk) => chunk.length <= 200));
+    // Nothing is lost or reordered: the words are the same as without the early cut.
+    assert.equal(streamed.join(' '), plain.join(' '));
+    assert.deepEqual(streamed.slice(2), plain.slice(1));
+  });
+
+  it('leaves a first chunk that already fits the first limit alone', () => {
+    assert.deepEqual(splitIntoChunks('Hello world. Again.', 200, 60), ['Hello world. Again.']);
+    assert.deepEqual(splitIntoChunks('Hello world.', 200, 0), ['Hello world.']);
+  });
 });

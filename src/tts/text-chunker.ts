@@ -2,8 +2,21 @@
  * Splits text into chunks of at most `maxChars`, cutting at the strongest boundary that
  * fits: paragraph, sentence, clause, then word; a single word longer than the limit is
  * cut hard. Chunks keep their punctuation, so each is spoken with natural intonation.
+ *
+ * `firstMaxChars` (streams): the first chunk is cut again, the same way, to at most this
+ * many characters, so the first audio is synthesised (and sent) sooner; the rest of what
+ * was the first chunk becomes the second. Only text longer than `firstMaxChars` is cut.
  */
-export function splitIntoChunks(text: string, maxChars: number): string[] {
+export function splitIntoChunks(text: string, maxChars: number, firstMaxChars?: number): string[] {
+  const chunks = splitEvenly(text, maxChars);
+  const first = chunks[0];
+  if (firstMaxChars === undefined || firstMaxChars <= 0 || first === undefined) return chunks;
+  if (first.length <= firstMaxChars) return chunks;
+  const [head, ...rest] = splitEvenly(first, firstMaxChars);
+  return [head, rest.join(' '), ...chunks.slice(1)].filter((chunk) => chunk.length > 0);
+}
+
+function splitEvenly(text: string, maxChars: number): string[] {
   const chunks: string[] = [];
   for (const paragraph of text.split(/\n\s*\n/)) {
     const units = splitKeeping(paragraph.replace(/\s+/g, ' ').trim(), SENTENCE_END);

@@ -1,9 +1,10 @@
+import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { StreamableFile } from '@nestjs/common';
 import type { Response } from 'express';
 import { Enveloped } from '../common/envelope.js';
 import { RequestContextStore } from '../common/request-context.js';
-import type { TtsResult, TtsResultMeta, TtsStream } from './tts.service.js';
+import type { TtsFileResult, TtsResult, TtsResultMeta, TtsStream } from './tts.service.js';
 
 /** The JSON answer of /tts (the OdeaDev /v1/tts shape, plus what the gateway adds). */
 export interface TtsJsonAnswer {
@@ -55,6 +56,21 @@ export function audioAnswer(res: Response, result: TtsResult, showCache: boolean
   res.setHeader('X-Audio-Duration', result.durationSeconds.toFixed(3));
   if (showCache) res.setHeader('X-Cache', result.cache);
   return new StreamableFile(result.audio, { type: result.contentType, length: result.audio.length });
+}
+
+/** A result in a temporary file, streamed from disk with its length; the file is removed once sent (or abandoned). */
+export function fileAnswer(res: Response, result: TtsFileResult, showCache: boolean): StreamableFile {
+  setCommonHeaders(res, result);
+  res.setHeader('X-Audio-Duration', result.durationSeconds.toFixed(3));
+  if (showCache) res.setHeader('X-Cache', result.cache);
+  return fileBody(result);
+}
+
+/** The file's bytes as a response body (Content-Length set); the file is released when the stream closes. */
+export function fileBody(result: TtsFileResult): StreamableFile {
+  const stream = createReadStream(result.file.path);
+  stream.once('close', () => void result.file.release());
+  return new StreamableFile(stream, { type: result.contentType, length: result.file.bytes });
 }
 
 export function streamAnswer(res: Response, stream: TtsStream, showCache: boolean): StreamableFile {

@@ -15,6 +15,7 @@ import { TtsStatisticsService, type TtsStatisticsRow } from './tts-statistics.se
 import {
   audioAnswer,
   cacheStatusVisible,
+  fileAnswer,
   jsonAnswer,
   streamAnswer,
   type TtsJsonAnswer,
@@ -86,8 +87,10 @@ export class TtsController {
         'stream: true sends audio bytes; it cannot be combined with a JSON answer.',
       );
     }
-    const result = await this.tts.synthesize(request, signal);
-    return wantsJson ? jsonAnswer(res, result, showCache) : audioAnswer(res, result, showCache);
+    if (wantsJson) return jsonAnswer(res, await this.tts.synthesize(request, signal), showCache);
+    // Long text comes as a file, streamed from disk rather than held in memory.
+    const result = await this.tts.synthesizeForDelivery(request, signal);
+    return 'file' in result ? fileAnswer(res, result, showCache) : audioAnswer(res, result, showCache);
   }
 
   @Get('tts/voices')

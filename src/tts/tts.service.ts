@@ -1,3 +1,6 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { type MeteredCall, type MeteredCallSpec, MeteringService } from '../accounts/metering.service.js';
@@ -7,14 +10,14 @@ import { RequestContextStore } from '../common/request-context.js';
 import type { GenerationConfig } from '../config/config.schema.js';
 import { ConfigService } from '../config/config.service.js';
 import { ttsEngineChain } from '../config/engine-fallback.js';
-import { AudioTranscoder } from '../audio/audio-transcoder.js';
+import { AudioTranscoder, type PreparedStream } from '../audio/audio-transcoder.js';
 import {
   type OutputFormat,
   STREAMABLE_FORMATS,
   contentTypeOf,
   outputSampleRate,
 } from '../audio/audio-format.js';
-import { joinClips, prepareStreamChunk } from '../audio/clip-joiner.js';
+import { ClipJoiner, joinClips } from '../audio/clip-joiner.js';
 import type { EngineLease } from '../engines/engine-registry.js';
 import { TtsEngineRegistry } from '../engines/tts-engine-registry.js';
 import { type AudioClip, clipDurationSeconds, type WordTiming } from '../engines/ports/audio-clip.js';
@@ -79,6 +82,19 @@ export interface TtsResult extends TtsResultMeta {
   cache: 'hit' | 'miss';
   /** Quota seconds left after this request; undefined when the request is not metered. */
   quotaRemainingSeconds?: number;
+}
+
+/** Audio in a temporary file (long text, see routers.core.tts.in_memory_audio_seconds). */
+export interface TtsAudioFile {
+  path: string;
+  bytes: number;
+  /** Removes the file; call once it has been sent or copied. Safe to call twice. */
+  release(): Promise<void>;
+}
+
+/** A result whose audio is in a temporary file rather than in memory. */
+export interface TtsFileResult extends Omit<TtsResult, 'audio'> {
+  file: TtsAudioFile;
 }
 
 export interface TtsStream extends TtsResultMeta {
@@ -159,6 +175,8 @@ interface Plan {
   cacheKey: string;
   /** The engine's clips are finished audio: a one-chunk answer is encoded untouched. */
   finalAudio: boolean;
+  /** The rate the engine's clips come at. */
+  engineSampleRate: number;
 }
 
 /**
@@ -191,6 +209,31 @@ export class TtsService {
    * for failed attempts or a failed request.
    */
   async synthesize(request: TtsRequest, signal: AbortSignal): Promise<TtsResult> {
+    const result = await this.synthesizeAnswer(request, signal, false);
+    if (!('file' in result)) return result;
+    try {
+      const { file, ...rest } = result;
+      return { ...rest, audio: await readFile(file.path) };
+    } finally {
+      await result.file.release();
+    }
+  }
+
+  /**
+   * synthesize(), except that long text (more audio expected than
+   * routers.core.tts.in_memory_audio_seconds) is answered as a temporary file, joined and
+   * encoded chunk by chunk: memory holds only the chunks in flight. The caller sends the
+   * file and then releases it.
+   */
+  synthesizeForDelivery(request: TtsRequest, signal: AbortSignal): Promise<TtsResult | TtsFileResult> {
+    return this.synthesizeAnswer(request, signal, true);
+  }
+
+  private async synthesizeAnswer(
+    request: TtsRequest,
+    signal: AbortSignal,
+    fileWhenLong: boolean,
+  ): Promise<TtsResult | TtsFileResult> {
     const resolved = await this.resolve(request);
     const failures: EngineAttemptFailure[] = [];
     let call: MeteredCall | undefined;
@@ -225,7 +268,13 @@ export class TtsService {
         }
         try {
           if (!call || !budget) ({ call, budget } = await this.reserve(request, resolved, candidate));
-          const result = await this.synthesizeWith(plan, request, signal, budget);
+          const toFile =
+            fileWhenLong &&
+            !(plan.finalAudio && plan.chunks.length === 1) &&
+            resolved.estimate.ordinarySeconds > this.config.current.routers.core.tts.inMemoryAudioSeconds;
+          const result = toFile
+            ? await this.synthesizeToFile(plan, request, signal, budget)
+            : await this.synthesizeWith(plan, request, signal, budget);
           const quotaRemainingSeconds = await call.commit(result.durationSeconds);
           this.noteServedBy(candidate);
           return { ...result, quotaRemainingSeconds };
@@ -341,23 +390,32 @@ export class TtsService {
     let budget: AudioBudget | undefined;
     try {
       for await (const candidate of this.candidates(request, resolved, failures)) {
-        const plan = this.plan(request, resolved, candidate);
+        const plan = this.plan(request, resolved, candidate, true);
         if ('unavailable' in plan) {
           failures.push({ engine: candidate.engine, error: plan.unavailable });
           continue;
         }
         const produced = { seconds: 0 };
         let clips: AsyncGenerator<AudioClip>;
+        // The encoder (ffmpeg) starts while the first chunk is synthesised, not after it.
+        const preparing = this.transcoder
+          .prepareStream(plan.meta.format, plan.engineSampleRate, { sampleRate: request.sampleRate }, signal)
+          .catch(() => undefined);
         try {
           if (!call || !budget) ({ call, budget } = await this.reserve(request, resolved, candidate, true));
           clips = await this.startStream(plan, signal, produced, budget, request.job?.onProgress);
         } catch (error) {
+          void preparing.then((prepared) => prepared?.cancel());
           plan.lease.release();
           failures.push(this.fallbackFailure(error, candidate, resolved));
           continue;
         }
         this.noteServedBy(candidate);
-        return { ...plan.meta, body: this.encodedStream(plan, request, clips, signal, call, produced) };
+        const encoder = await preparing;
+        return {
+          ...plan.meta,
+          body: this.encodedStream(plan, request, clips, signal, call, produced, encoder),
+        };
       }
       throw this.exhausted(failures, resolved);
     } catch (error) {
@@ -404,6 +462,63 @@ export class TtsService {
   }
 
   /**
+   * The whole answer from one engine like synthesizeWith, but joined and encoded chunk by
+   * chunk into a temporary file (see AudioTranscoder.encodeToFile), then cached by copying
+   * the file: the audio is never in memory whole. Refused as soon as it outgrows the
+   * budget; a failure removes the file.
+   */
+  private async synthesizeToFile(
+    plan: Plan,
+    request: TtsRequest,
+    signal: AbortSignal,
+    budget: AudioBudget,
+  ): Promise<TtsFileResult> {
+    const directory = await mkdtemp(join(tmpdir(), 'sg-tts-'));
+    const path = join(directory, `audio.${plan.meta.format}`);
+    let released = false;
+    const release = async (): Promise<void> => {
+      if (released) return;
+      released = true;
+      await rm(directory, { recursive: true, force: true });
+    };
+    try {
+      const joiner = new ClipJoiner();
+      const joined = async function* (this: TtsService): AsyncGenerator<AudioClip> {
+        let produced = 0;
+        for await (const clip of this.synthesizeChunks(plan, signal, budget, request.job?.onProgress)) {
+          // As synthesizeWith: the engine's own length counts (a clip stopped at maxSeconds
+          // may be mostly silence the joiner trims, but the audio it stands for is longer).
+          produced += clipDurationSeconds(clip);
+          if (produced > budget.seconds) throw this.overBudget(budget, produced);
+          const piece = joiner.push(clip);
+          // The joined length (pauses included) is what must fit; leaving the loop cancels the rest.
+          if (joiner.durationSeconds > budget.seconds) throw this.overBudget(budget, joiner.durationSeconds);
+          if (piece.samples.length > 0) yield piece;
+        }
+        const tail = joiner.finish();
+        if (joiner.durationSeconds > budget.seconds) throw this.overBudget(budget, joiner.durationSeconds);
+        if (tail.samples.length > 0) yield tail;
+      }.call(this);
+      const bytes = await this.transcoder.encodeToFile(
+        joined,
+        plan.meta.format,
+        plan.engineSampleRate,
+        path,
+        { sampleRate: request.sampleRate },
+        signal,
+      );
+      const durationSeconds = joiner.durationSeconds;
+      const words = request.timestamps ? joiner.words : undefined;
+      await this.cache.putFile(plan.cacheKey, path, { result: plan.meta, durationSeconds, words });
+      this.noteUsage(durationSeconds);
+      return { ...plan.meta, file: { path, bytes, release }, durationSeconds, words, cache: 'miss' };
+    } catch (error) {
+      await release();
+      throw error;
+    }
+  }
+
+  /**
    * The stream's clips once the first one exists (so an engine that cannot even start is
    * replaced by the next); engine errors after it leave as AppErrors.
    */
@@ -439,13 +554,11 @@ export class TtsService {
     signal: AbortSignal,
     call: MeteredCall,
     produced: { seconds: number },
+    encoder: PreparedStream | undefined,
   ): AsyncGenerator<Buffer> {
-    const encoded = this.transcoder.encodeStream(
-      clips,
-      plan.meta.format,
-      { sampleRate: request.sampleRate },
-      signal,
-    );
+    const encoded = encoder
+      ? encoder.encode(clips, signal)
+      : this.transcoder.encodeStream(clips, plan.meta.format, { sampleRate: request.sampleRate }, signal);
     const release = () => plan.lease.release();
     // A body that never starts (the client left before the answer could be sent, and the
     // stream was destroyed unread) never runs its finally: settle it here when that happens.
@@ -453,6 +566,7 @@ export class TtsService {
     const abandonUnstarted = () => {
       if (progress.state !== 'new') return;
       progress.state = 'abandoned';
+      encoder?.cancel();
       void clips.return(undefined).catch(() => undefined);
       void call.fail(cancelled()).finally(release);
     };
@@ -498,8 +612,10 @@ export class TtsService {
     onProgress?: (done: number, total: number, audioSeconds: number) => void,
   ): AsyncGenerator<AudioClip> {
     let index = 0;
+    // The same joiner as whole answers: a stream's bytes are the whole answer's, piece by piece.
+    const joiner = new ClipJoiner();
     for await (const clip of this.synthesizeChunks(plan, signal, budget, onProgress)) {
-      const prepared = prepareStreamChunk(clip, { first: index === 0 });
+      const prepared = joiner.push(clip);
       const seconds = clipDurationSeconds(prepared);
       const room = budget.seconds - produced.seconds;
       // A clip longer than the budget may have been stopped there by its engine (maxSeconds):
@@ -514,6 +630,12 @@ export class TtsService {
       produced.seconds += seconds;
       index++;
       yield prepared;
+    }
+    // Only a cross-fade (pause 0) holds samples back; they are within the budget already counted.
+    const tail = joiner.finish();
+    if (tail.samples.length > 0 && clipDurationSeconds(tail) <= budget.seconds - produced.seconds) {
+      produced.seconds += clipDurationSeconds(tail);
+      yield tail;
     }
     this.noteUsage(produced.seconds);
   }
@@ -663,6 +785,7 @@ export class TtsService {
     request: TtsRequest,
     resolved: Resolved,
     candidate: Candidate,
+    streaming = false,
   ): Plan | { unavailable: string } {
     const { text } = resolved;
     const { voice, cacheKey, engine } = candidate;
@@ -683,8 +806,11 @@ export class TtsService {
       ssml: request.ssml === true && supported.has('ssml'),
       wordTimestamps: request.timestamps === true,
     };
-    // SSML cannot be cut safely at sentence boundaries: it is sent whole.
-    const chunks = base.ssml ? [text] : splitIntoChunks(text, gen.chunkSize);
+    // SSML cannot be cut safely at sentence boundaries: it is sent whole. A stream's first
+    // chunk is smaller, so its first audio is ready sooner.
+    const chunks = base.ssml
+      ? [text]
+      : splitIntoChunks(text, gen.chunkSize, streaming ? gen.streamFirstChunkSize : undefined);
     return {
       voice,
       lease,
@@ -693,6 +819,7 @@ export class TtsService {
       base,
       cacheKey,
       finalAudio: capabilities.finalAudio === true,
+      engineSampleRate: capabilities.sampleRate,
       meta: {
         voice: voice.friendlyName,
         engine,

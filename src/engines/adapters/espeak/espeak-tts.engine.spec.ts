@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
@@ -12,7 +12,8 @@ import { runTtsEngineContract } from '../../testing/tts-engine.contract.js';
 import { EspeakTtsEngine, type EspeakEngineDependencies } from './espeak-tts.engine.js';
 import { espeakTtsEngineFactory } from './espeak.factory.js';
 import type { EspeakVoiceInfo } from './espeak-voice-catalog.js';
-import { parseEspeakOptions } from './espeak-options.js';
+import { defaultParallelism, parseEspeakOptions } from './espeak-options.js';
+import type { BackendTimings } from './espeak-backend-routing.js';
 import { TEST_ENGINE_CONTEXT } from '../../testing/test-engine-context.js';
 
 const context: EngineContext = TEST_ENGINE_CONTEXT;
@@ -261,35 +262,62 @@ describe('EspeakTtsEngine failures', () => {
     }
   });
 
-  it(
-    'auto gives only inputs of 300+ characters to the native program',
-    { skip: !NATIVE_INSTALLED },
-    async () => {
-      // A wrapper that records each call, then runs the real program.
-      const dir = await mkdtemp(join(tmpdir(), 'sg-espeak-auto-'));
-      const calls = join(dir, 'calls');
-      const wrapper = join(dir, 'espeak-ng');
-      await writeFile(wrapper, `#!/bin/sh\necho call >> '${calls}'\nexec /usr/bin/espeak-ng "$@"\n`, {
-        mode: 0o755,
-      });
-      const engine = makeEngine({ backend: 'auto', native_binary: wrapper, warmup_texts: 0 });
-      const callCount = async () =>
-        (await readFile(calls, 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
-      try {
-        await engine.health();
-        const before = await callCount();
+  /** An auto engine with injected timings, its program a wrapper that counts calls to the real one. */
+  async function withCountedProgram(
+    timings: BackendTimings,
+    test: (engine: EspeakTtsEngine, programCalls: () => Promise<number>) => Promise<void>,
+  ): Promise<void> {
+    const dir = await mkdtemp(join(tmpdir(), 'sg-espeak-auto-'));
+    const calls = join(dir, 'calls');
+    const wrapper = join(dir, 'espeak-ng');
+    await writeFile(wrapper, `#!/bin/sh\necho call >> '${calls}'\nexec /usr/bin/espeak-ng "$@"\n`, {
+      mode: 0o755,
+    });
+    const engine = makeEngine(
+      { backend: 'auto', native_binary: wrapper, warmup_texts: 0 },
+      { measureBackends: () => Promise.resolve(timings) },
+    );
+    try {
+      await engine.health();
+      while (!engine.measuredTimings) await new Promise((resolve) => setTimeout(resolve, 5));
+      await test(
+        engine,
+        async () => (await readFile(calls, 'utf8').catch(() => '')).split('\n').filter(Boolean).length,
+      );
+    } finally {
+      await engine.dispose();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('auto sends each input to the backend measured faster for its length', { skip: !NATIVE_INSTALLED }, () =>
+    // The program costs 80 ms whatever the length, WASM 10 ms + 0.5 ms a character: they cross at 140.
+    withCountedProgram(
+      { native: { fixedMs: 80, perCharMs: 0 }, wasm: { fixedMs: 10, perCharMs: 0.5 } },
+      async (engine, programCalls) => {
+        const before = await programCalls();
         await engine.synthesize({ text: 'A short sentence for the warm pool.', voiceId: 'en-us' }, never);
-        assert.equal(await callCount(), before, 'short input stays in the WASM pool');
+        assert.equal(await programCalls(), before, 'a short input stays in the WASM pool');
+        // 170 characters: the fixed rule used before measuring (300+) would keep it in WASM.
+        const passage = 'A passage for the native program. '.repeat(5);
+        await engine.synthesize({ text: passage, voiceId: 'en-us' }, never);
+        assert.equal(await programCalls(), before + 1, 'a longer input goes to the program');
+      },
+    ),
+  );
+
+  it('auto keeps long inputs in WASM when WASM measured faster', { skip: !NATIVE_INSTALLED }, () =>
+    withCountedProgram(
+      { native: { fixedMs: 80, perCharMs: 0.4 }, wasm: { fixedMs: 10, perCharMs: 0.3 } },
+      async (engine, programCalls) => {
+        const before = await programCalls();
         await engine.synthesize(
-          { text: 'A long passage for the native program. '.repeat(10), voiceId: 'en-us' },
+          { text: 'A long passage that stays in WASM. '.repeat(12), voiceId: 'en-us' },
           never,
         );
-        assert.equal(await callCount(), before + 1, 'long input goes to the program');
-      } finally {
-        await engine.dispose();
-        await rm(dir, { recursive: true, force: true });
-      }
-    },
+        assert.equal(await programCalls(), before);
+      },
+    ),
   );
 
   it('native serves word timings and voices it lacks through WASM', { skip: !NATIVE_INSTALLED }, async () => {
@@ -337,7 +365,8 @@ describe('espeak options', () => {
 
   it('names the option that is wrong', () => {
     const cases: Array<[Record<string, unknown>, RegExp]> = [
-      [{ workers: 0 }, /^options\.workers must be an integer from 1 to 8$/],
+      [{ workers: 0 }, /^options\.workers must be an integer from 1 to 64$/],
+      [{ worker_idle_seconds: -1 }, /^options\.worker_idle_seconds /],
       [{ workers: 2.5 }, /^options\.workers /],
       [{ backend: 'gpu' }, /^options\.backend must be one of auto, wasm, native$/],
       [{ warmup_texts: -1 }, /^options\.warmup_texts /],
@@ -358,12 +387,21 @@ describe('espeak options', () => {
   it('applies the defaults', () => {
     assert.deepEqual(parseEspeakOptions({}), {
       backend: 'auto',
-      workers: 1,
+      workers: availableParallelism(),
+      workerIdleSeconds: 300,
       warmupTexts: 30,
       nativeBinary: 'espeak-ng',
-      maxConcurrentNative: 2,
+      maxConcurrentNative: availableParallelism(),
       defaultVoice: 'en-us',
     });
+  });
+
+  it('defaults workers to the cores, within 1 to 64', () => {
+    assert.equal(defaultParallelism(1), 1);
+    assert.equal(defaultParallelism(12), 12);
+    assert.equal(defaultParallelism(256), 64);
+    assert.equal(parseEspeakOptions({}).workers, availableParallelism());
+    assert.equal(parseEspeakOptions({ workers: 3 }).workers, 3);
   });
 
   it('reports an unknown default voice through health', async () => {

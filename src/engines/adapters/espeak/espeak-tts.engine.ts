@@ -3,6 +3,13 @@ import { abortedError, EngineError } from '../../ports/engine-error.js';
 import type { EngineContext } from '../../ports/engine-factory.js';
 import type { EngineHealth, EngineVoice } from '../../ports/engine-health.js';
 import type { SynthesisRequest, TtsCapabilities, TtsEngine } from '../../ports/tts-engine.js';
+import {
+  BackendRouter,
+  type BackendTimings,
+  type EspeakBackendName,
+  fasterBackend,
+  measureBackends,
+} from './espeak-backend-routing.js';
 import { EspeakNativeCli } from './espeak-native.cli.js';
 import type { EspeakOptions } from './espeak-options.js';
 import { ESPEAK_SAMPLE_RATE, escapeXml, espeakPitch, espeakRate, isBlank } from './espeak-params.js';
@@ -23,6 +30,8 @@ const CAPABILITIES: TtsCapabilities = {
 /** Seams for tests. */
 export interface EspeakEngineDependencies {
   createWorker?: WasmPoolOptions['createWorker'];
+  /** `backend: auto`'s timing of both backends (default: measureBackends on the real ones). */
+  measureBackends?: () => Promise<BackendTimings>;
 }
 
 /**
@@ -32,20 +41,24 @@ export interface EspeakEngineDependencies {
  *
  * - word timings asked → WASM;
  * - `backend: wasm` → WASM;
- * - `backend: native` or `auto` with the program found → the program, unless it lacks the
- *   voice (its data set can be older) → WASM;
+ * - `backend: native` → the program, unless it lacks the voice (its data set can be
+ *   older) → WASM;
+ * - `auto` with the program found → the backend measured faster for an input of this
+ *   length (see espeak-backend-routing.ts; both are timed once the pool is warm), and
+ *   before that measurement the program for 300+ characters; WASM when the program lacks
+ *   the voice;
  * - `auto` without the program → WASM; `native` without it → unavailable (the operator
  *   asked for the program: serving from WASM instead would hide the misconfiguration).
  *
- * The program wins on long text and loses on short text (spawn cost; see
- * EspeakNativeCli), so `auto` is a plain rule rather than a guess about the workload.
+ * The program wins on long text and loses on short text (spawn cost; see EspeakNativeCli);
+ * where the two cross depends on the machine, hence the measurement.
  *
  * Voice ids come from the WASM data set for every backend (see EspeakVoiceCatalog), so a
  * voice id means the same voice whichever backend serves it. The pool starts with the
  * engine for `wasm`, and on first need otherwise (listVoices, health, word timings: in
  * practice when the gateway seeds its voices at boot).
  */
-/** Shortest input `backend: auto` gives to the native program (the measured crossover). */
+/** Shortest input `backend: auto` gives to the native program until both are measured. */
 const AUTO_NATIVE_MIN_CHARS = 300;
 
 export class EspeakTtsEngine implements TtsEngine {
@@ -54,6 +67,10 @@ export class EspeakTtsEngine implements TtsEngine {
   private catalogLoad?: Promise<EspeakVoiceCatalog>;
   private readonly native?: EspeakNativeCli;
   private disposed = false;
+  /** Both backends' measured cost (`auto` with the program found), once measured. */
+  private timings?: BackendTimings;
+  /** Routes `auto` inputs by the measured costs, corrected by observed syntheses. */
+  private router?: BackendRouter;
 
   constructor(
     readonly id: string,
@@ -72,6 +89,7 @@ export class EspeakTtsEngine implements TtsEngine {
           { voices: probe.voices.size },
           `espeak: using ${options.nativeBinary}; WASM for word timings`,
         );
+        if (options.backend === 'auto') void this.measureWhenWarm();
       } else {
         context.logger.warn({ reason: probe.reason }, `espeak: ${options.nativeBinary} not usable`);
         // auto falls back to WASM for everything: start it now rather than on the first request.
@@ -131,9 +149,12 @@ export class EspeakTtsEngine implements TtsEngine {
     }
     const input = ssml ? request.text : escapeXml(request.text);
     const native = await this.nativeFor(voice, input.length, signal);
+    const started = performance.now();
     const samples = native
       ? await this.run(() => native.synthesize({ ...settings, input }, signal))
       : (await this.run(() => pool.synthesize({ ...settings, input, collectEvents: false }, signal))).samples;
+    const backend: EspeakBackendName = native ? 'native' : 'wasm';
+    this.router?.record(backend, input.length, performance.now() - started);
     return { samples, sampleRate: ESPEAK_SAMPLE_RATE };
   }
 
@@ -172,6 +193,55 @@ export class EspeakTtsEngine implements TtsEngine {
     await this.pool?.close();
   }
 
+  /** Which backend is faster is measured, in the background, once the pool is warm. */
+  get measuredTimings(): BackendTimings | undefined {
+    return this.timings;
+  }
+
+  /**
+   * Times both backends (auto only) once the WASM pool has warmed up: a cold wasm2js
+   * instance is several times slower than a warm one and would lose every comparison.
+   * Failing to measure keeps the length rule.
+   */
+  private async measureWhenWarm(): Promise<void> {
+    try {
+      const measure =
+        this.dependencies.measureBackends ??
+        (async () => {
+          const catalog = await this.startPool();
+          await this.pool?.warm;
+          const native = this.native as EspeakNativeCli;
+          const voice = catalog.resolve(this.options.defaultVoice)?.identifier ?? 'gmw/en-US';
+          const job = { voice, rate: espeakRate(1), pitch: espeakPitch(1) };
+          const signal = new AbortController().signal;
+          return measureBackends((backend, text) => {
+            if (this.disposed) throw new Error('disposed');
+            const input = escapeXml(text);
+            return backend === 'native'
+              ? native.synthesize({ ...job, input }, signal)
+              : (this.pool as EspeakWasmPool).synthesize({ ...job, input, collectEvents: false }, signal);
+          });
+        });
+      const timings = await measure();
+      if (this.disposed) return;
+      this.timings = timings;
+      this.router = new BackendRouter(timings);
+      const round = (value: number) => Math.round(value * 1000) / 1000;
+      this.context.logger.info(
+        {
+          wasm: { fixedMs: round(timings.wasm.fixedMs), perCharMs: round(timings.wasm.perCharMs) },
+          native: { fixedMs: round(timings.native.fixedMs), perCharMs: round(timings.native.perCharMs) },
+          shortSentence: fasterBackend(timings, 40),
+          chunk: fasterBackend(timings, 200),
+        },
+        'espeak: backends measured; each input goes to the faster one for its length',
+      );
+    } catch (error) {
+      if (this.disposed) return;
+      this.context.logger.warn({ err: error }, 'espeak: cannot time the backends; keeping the length rule');
+    }
+  }
+
   /** The voice list; starts the WASM pool if needed, because it is read from the WASM data set. */
   private catalog(signal?: AbortSignal): Promise<EspeakVoiceCatalog> {
     const load = this.startPool();
@@ -192,6 +262,7 @@ export class EspeakTtsEngine implements TtsEngine {
     }
     const pool = new EspeakWasmPool({
       size: this.options.workers,
+      idleMs: this.options.workerIdleSeconds * 1000,
       logger: this.context.logger,
       createWorker: this.dependencies.createWorker,
     });
@@ -235,9 +306,14 @@ export class EspeakTtsEngine implements TtsEngine {
     signal: AbortSignal,
   ): Promise<EspeakNativeCli | undefined> {
     if (!this.native) return undefined;
-    // Measured (bench/espeak.bench.ts): a spawn costs more than the warm pool below ~300
-    // characters and stalls the event loop, so `auto` sends only long inputs to the program.
-    if (this.options.backend === 'auto' && inputLength < AUTO_NATIVE_MIN_CHARS) return undefined;
+    if (this.options.backend === 'auto') {
+      const wanted = this.router
+        ? this.router.choose(inputLength)
+        : inputLength >= AUTO_NATIVE_MIN_CHARS
+          ? 'native'
+          : 'wasm';
+      if (wanted === 'wasm') return undefined;
+    }
     const probe = await this.native.probe();
     if (signal.aborted) throw abortedError(this.id);
     if (!probe.found) {

@@ -26,7 +26,10 @@ export class WasmPoolError extends Error {
 }
 
 export interface WasmPoolOptions {
+  /** Most workers; one starts with the pool, the others when requests queue (see pump). */
   size: number;
+  /** A worker beyond the first idle this long is stopped; 0 or absent: never. */
+  idleMs?: number;
   logger: Logger;
   /** Tests swap the worker; production loads the compiled espeak-wasm.worker.js next to this file. */
   createWorker?: (data: WasmWorkerData) => Worker;
@@ -37,6 +40,7 @@ interface Job {
   job: WasmSynthesisJob;
   /** Warm-up jobs have no caller and yield to every real request. */
   settle?: { resolve: (result: WasmSynthesisResult) => void; reject: (error: WasmPoolError) => void };
+  warmup?: true;
   detach(): void;
 }
 
@@ -48,6 +52,8 @@ interface Slot {
   warmed: number;
   /** The job running on this worker; it stays busy until the worker answers, even when the caller gave up. */
   running?: Job;
+  /** Stops this worker once it has been idle for options.idleMs. */
+  idleTimer?: NodeJS.Timeout;
 }
 
 function defaultWorker(data: WasmWorkerData): Worker {
@@ -56,7 +62,10 @@ function defaultWorker(data: WasmWorkerData): Worker {
 
 /**
  * A warm pool of espeak WASM workers: FIFO queue, one synthesis per worker at a time,
- * sample buffers transferred rather than copied. Aborting a queued request removes it at
+ * sample buffers transferred rather than copied. It grows on demand: one worker starts
+ * with the pool, another whenever a request waits and no worker is free or starting, up to
+ * `size`; workers beyond the first stop again after `idleMs` without work, so an idle
+ * gateway holds one espeak instance whatever the number of cores. Aborting a queued request removes it at
  * once; aborting a running one raises the worker's shared flag, which its audio callback
  * reads to stop espeak. A worker that dies is replaced and its request fails.
  */
@@ -72,6 +81,9 @@ export class EspeakWasmPool {
   private brokenReason?: string;
   private resolveReady!: (info: WasmPoolInfo) => void;
   private rejectReady!: (error: Error) => void;
+  private resolveWarm!: () => void;
+  /** Resolves once one worker has run all its warm-up syntheses (at once without warm-up). */
+  readonly warm: Promise<void>;
 
   constructor(private readonly options: WasmPoolOptions) {
     this.ready = new Promise<WasmPoolInfo>((resolve, reject) => {
@@ -80,7 +92,13 @@ export class EspeakWasmPool {
     });
     // Callers observe the failure through ready; this keeps Node from reporting it as unhandled.
     this.ready.catch(() => undefined);
-    for (let i = 0; i < options.size; i++) this.spawn();
+    this.warm = new Promise<void>((resolve) => (this.resolveWarm = resolve));
+    this.spawn();
+  }
+
+  /** Workers running or starting now. */
+  get workers(): number {
+    return this.slots.size;
   }
 
   /**
@@ -89,6 +107,7 @@ export class EspeakWasmPool {
    */
   warmUp(count: number, jobAt: (index: number) => WasmSynthesisJob): void {
     this.warmup = { count, jobAt };
+    if (count === 0) this.resolveWarm();
     this.pump();
   }
 
@@ -124,7 +143,10 @@ export class EspeakWasmPool {
     this.rejectReady(closedError);
     const slots = [...this.slots];
     this.slots.clear();
-    for (const slot of slots) if (slot.running) this.fail(slot.running, closedError);
+    for (const slot of slots) {
+      clearTimeout(slot.idleTimer);
+      if (slot.running) this.fail(slot.running, closedError);
+    }
     await Promise.all(slots.map((slot) => slot.worker.terminate()));
   }
 
@@ -154,6 +176,7 @@ export class EspeakWasmPool {
         const job = slot.running;
         if (!job || job.seq !== message.seq) return;
         slot.running = undefined;
+        if (job.warmup && this.warmup && slot.warmed >= this.warmup.count) this.resolveWarm();
         if (message.type === 'done' && !message.aborted) {
           job.detach();
           job.settle?.resolve({
@@ -175,7 +198,8 @@ export class EspeakWasmPool {
   }
 
   private onExit(slot: Slot, code: number): void {
-    if (!this.slots.delete(slot)) return; // close() already took it
+    clearTimeout(slot.idleTimer);
+    if (!this.slots.delete(slot)) return; // close() or retire() already took it
     if (slot.running) {
       this.fail(slot.running, new WasmPoolError('crashed', `the espeak worker stopped (exit code ${code})`));
     }
@@ -212,16 +236,48 @@ export class EspeakWasmPool {
     for (const slot of this.slots) {
       if (!slot.ready || slot.running) continue;
       const next = this.queue.shift() ?? this.nextWarmup(slot);
-      if (!next) continue;
+      if (!next) {
+        this.retireWhenIdle(slot);
+        continue;
+      }
+      clearTimeout(slot.idleTimer);
+      slot.idleTimer = undefined;
       slot.running = next;
       const message: ToWorker = { type: 'synthesize', seq: next.seq, job: next.job };
       slot.worker.postMessage(message);
     }
+    this.grow();
+  }
+
+  /** Starts a worker for each request that waits with no worker starting for it, up to size. */
+  private grow(): void {
+    // Only once one worker has loaded the module: a pool that cannot start must not multiply.
+    if (this.closed || this.brokenReason || ![...this.slots].some((slot) => slot.ready)) return;
+    let starting = 0;
+    for (const slot of this.slots) if (!slot.ready) starting++;
+    let waiting = this.queue.length - starting;
+    while (waiting > 0 && this.slots.size < this.options.size) {
+      this.spawn();
+      waiting--;
+    }
+  }
+
+  /** Stops an idle worker beyond the first after idleMs, unless it found work meanwhile. */
+  private retireWhenIdle(slot: Slot): void {
+    const idleMs = this.options.idleMs ?? 0;
+    if (idleMs <= 0 || slot.idleTimer) return;
+    slot.idleTimer = setTimeout(() => {
+      slot.idleTimer = undefined;
+      if (slot.running || this.closed || this.slots.size <= 1 || !this.slots.has(slot)) return;
+      this.slots.delete(slot);
+      void slot.worker.terminate();
+    }, idleMs);
+    slot.idleTimer.unref();
   }
 
   private nextWarmup(slot: Slot): Job | undefined {
     if (!this.warmup || slot.warmed >= this.warmup.count) return undefined;
     const job = this.warmup.jobAt(slot.warmed++);
-    return { seq: ++this.seq, job, detach: () => undefined };
+    return { seq: ++this.seq, job, warmup: true, detach: () => undefined };
   }
 }
