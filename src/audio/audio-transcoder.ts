@@ -64,20 +64,7 @@ async function* pcmOf(
   onExhausted: () => void,
 ): AsyncGenerator<Uint8Array> {
   if (first.samples.length > 0) yield pcmBytes(first.samples);
-  for (;;) {
-    const next = await nextOrAbort(rest, signal);
-    if (next.done) {
-      onExhausted();
-      return;
-    }
-    checkClip(next.value);
-    if (next.value.sampleRate !== first.sampleRate) {
-      throw new AudioFormatError(
-        `All streamed clips must share one sample rate (${first.sampleRate} Hz, then ${next.value.sampleRate} Hz).`,
-      );
-    }
-    if (next.value.samples.length > 0) yield pcmBytes(next.value.samples);
-  }
+  yield* pcmAt(first.sampleRate, rest, signal, onExhausted);
 }
 
 /** stdin for an ffmpeg that reads a file: closed at once. */
