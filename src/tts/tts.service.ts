@@ -514,7 +514,9 @@ export class TtsService {
       return { ...plan.meta, file: { path, bytes, release }, durationSeconds, words, cache: 'miss' };
     } catch (error) {
       await release();
-      throw error;
+      // The encoder stops on the signal itself (with its reason): a cancelled request is
+      // REQUEST_CANCELLED here too, as on the in-memory path.
+      throw signal.aborted ? cancelled() : error;
     }
   }
 
