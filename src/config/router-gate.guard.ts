@@ -4,7 +4,10 @@ import { AppError } from '../common/app-error.js';
 import { assertNever } from '../common/error-code.js';
 import type { AppConfig, RouterName } from './config.schema.js';
 import { ConfigService } from './config.service.js';
+import { routeMetadataCache } from '../common/route-metadata.js';
 import { ROUTER_GATE } from './router-gate.decorator.js';
+
+const routerGates = routeMetadataCache<RouterName>(ROUTER_GATE);
 
 /** Whether a router answers under the live config, and if not, why. */
 export function routerDisabledReason(config: AppConfig, router: RouterName): string | null {
@@ -32,8 +35,9 @@ export function routerDisabledReason(config: AppConfig, router: RouterName): str
 
 /**
  * Routers switched off in config.yaml answer 404 FEATURE_DISABLED: to a client the
- * feature does not exist on this server; the message says which switch to flip. Read on
- * every request, so a change applies without a restart.
+ * feature does not exist on this server; the message says which switch to flip. The
+ * switch is read on every request, so a change applies without a restart (which router a
+ * route belongs to is looked up once per route).
  */
 @Injectable()
 export class RouterGateGuard implements CanActivate {
@@ -43,10 +47,7 @@ export class RouterGateGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const router = this.reflector.getAllAndOverride<RouterName | undefined>(ROUTER_GATE, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
+    const router = routerGates.of(this.reflector, context);
     if (!router) return true;
     const reason = routerDisabledReason(this.config.current, router);
     if (reason) {

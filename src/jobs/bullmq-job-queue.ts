@@ -1,4 +1,4 @@
-import { Queue, Worker } from 'bullmq';
+import type { Queue, Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import type { JobQueue } from './job-queue.js';
 
@@ -18,12 +18,16 @@ export class BullMqJobQueue implements JobQueue {
   private readonly workers: Worker<Delivery>[] = [];
 
   private constructor(
+    private readonly workerClass: typeof Worker,
     private readonly queue: Queue<Delivery>,
     private readonly connection: { url: string; prefix: string },
     private readonly logger: Logger,
   ) {}
 
   static async start(options: { redisUrl: string; prefix: string; logger: Logger }): Promise<BullMqJobQueue> {
+    // Loaded only when Redis delivers jobs: BullMQ (and its Redis client) is megabytes of
+    // memory a server on the database queue never uses.
+    const { Queue, Worker: workerClass } = await import('bullmq');
     const queue = new Queue<Delivery>(QUEUE_NAME, {
       connection: { url: options.redisUrl, maxRetriesPerRequest: null },
       // Keys are `<prefix>:speech-gateway-jobs:…`, so deployments can share one Redis.
@@ -37,7 +41,12 @@ export class BullMqJobQueue implements JobQueue {
     });
     queue.on('error', (error: Error) => options.logger.warn({ err: error }, 'job queue (bullmq) error'));
     await queue.waitUntilReady();
-    return new BullMqJobQueue(queue, { url: options.redisUrl, prefix: options.prefix }, options.logger);
+    return new BullMqJobQueue(
+      workerClass,
+      queue,
+      { url: options.redisUrl, prefix: options.prefix },
+      options.logger,
+    );
   }
 
   async enqueue(jobId: string): Promise<void> {
@@ -45,7 +54,7 @@ export class BullMqJobQueue implements JobQueue {
   }
 
   async work(concurrency: number, handler: (jobId: string) => Promise<void>): Promise<void> {
-    const worker = new Worker<Delivery>(QUEUE_NAME, async (job) => handler(job.data.jobId), {
+    const worker = new this.workerClass<Delivery>(QUEUE_NAME, async (job) => handler(job.data.jobId), {
       connection: { url: this.connection.url, maxRetriesPerRequest: null },
       prefix: this.connection.prefix,
       concurrency,

@@ -1,4 +1,4 @@
-import PgBoss from 'pg-boss';
+import type PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import type { JobQueue } from './job-queue.js';
 
@@ -31,7 +31,9 @@ export class PgBossJobQueue implements JobQueue {
     logger: Logger;
     pollingIntervalSeconds?: number;
   }): Promise<PgBossJobQueue> {
-    const boss = new PgBoss({
+    // Loaded only when the database delivers jobs: a server on the Redis queue never uses it.
+    const { default: pgBossClass } = await import('pg-boss');
+    const boss = new pgBossClass({
       db: {
         // pg-boss's Db type says any[]; the pool takes unknown values.
         executeSql: async (text: string, values: unknown[]) => options.sql.query(text, values),

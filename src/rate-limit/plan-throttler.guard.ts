@@ -10,6 +10,9 @@ import { ConfigService } from '../config/config.service.js';
 import { recordRateLimitWindow } from './ratelimit-headers.js';
 import { RateLimitStorage } from './rate-limit.storage.js';
 
+/** Shared by every skipped request: the base class's canActivate answers a promise. */
+const ACTIVATED = Promise.resolve(true);
+
 /** The named windows every plan has: requests per minute and a one-second burst. */
 export const THROTTLERS = [
   { name: 'minute', ttlMs: 60_000 },
@@ -67,10 +70,23 @@ export class PlanThrottlerGuard extends ThrottlerGuard {
     super(options, storage, reflector);
   }
 
+  /**
+   * Public routes (health probes), non-HTTP contexts and switched-off limits are never
+   * counted, by any window: they are answered here without the base class's per-window
+   * metadata lookups.
+   */
+  override canActivate(context: ExecutionContext): Promise<boolean> {
+    if (this.skips(context)) return ACTIVATED;
+    return super.canActivate(context);
+  }
+
   protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
-    if (context.getType() !== 'http' || !this.config.current.rateLimits.enabled) return Promise.resolve(true);
-    const rule = accessRuleOf(this.reflector, context);
-    return Promise.resolve(rule?.kind === 'public');
+    return Promise.resolve(this.skips(context));
+  }
+
+  private skips(context: ExecutionContext): boolean {
+    if (context.getType() !== 'http' || !this.config.current.rateLimits.enabled) return true;
+    return accessRuleOf(this.reflector, context)?.kind === 'public';
   }
 
   protected override async handleRequest(

@@ -1,6 +1,7 @@
 import { type ExecutionContext, SetMetadata } from '@nestjs/common';
 import type { Reflector } from '@nestjs/core';
 import type { ApiScope } from '../../common/request-context.js';
+import { routeMetadataCache } from '../../common/route-metadata.js';
 
 export const ACCESS = 'speech-gateway:access';
 
@@ -19,10 +20,9 @@ export const RequireScope = (scope: ApiScope): ClassDecorator & MethodDecorator 
 export const AdminOnly = (): ClassDecorator & MethodDecorator =>
   SetMetadata(ACCESS, { kind: 'admin' } satisfies AccessRule);
 
-/** The access rule declared on the handler or, failing that, its controller. */
+const accessRules = routeMetadataCache<AccessRule>(ACCESS);
+
+/** The access rule declared on the handler or, failing that, its controller (looked up once per route). */
 export function accessRuleOf(reflector: Reflector, context: ExecutionContext): AccessRule | undefined {
-  return reflector.getAllAndOverride<AccessRule | undefined>(ACCESS, [
-    context.getHandler(),
-    context.getClass(),
-  ]);
+  return accessRules.of(reflector, context);
 }

@@ -9,7 +9,7 @@ import { UnauthenticatedRateLimiter } from '../../rate-limit/unauthenticated-rat
 import { AccountsService } from '../accounts.service.js';
 import { API_KEY_PREFIX } from '../api-key-format.js';
 import { ApiKeyService, invalidApiKey } from '../api-key.service.js';
-import { accessRuleOf } from './access.decorator.js';
+import { type AccessRule, accessRuleOf } from './access.decorator.js';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
@@ -34,10 +34,15 @@ export class ApiKeyGuard implements CanActivate {
     private readonly unauthenticated: UnauthenticatedRateLimiter,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  /** Public routes and non-HTTP contexts answer synchronously: no promise, no key lookup. */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const rule = accessRuleOf(this.reflector, context);
     if (rule?.kind === 'public') return true;
+    return this.authenticate(context, rule);
+  }
+
+  private async authenticate(context: ExecutionContext, rule: AccessRule | undefined): Promise<boolean> {
     const req = context.switchToHttp().getRequest<Request>();
     const account = await this.accountOf(req).catch(async (error: unknown) => {
       // A refused key never reaches the per-plan limiter: its address is counted here instead.
