@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { probeAudio } from '../src/audio/testing/probe.js';
 import { decodeWav } from '../src/audio/wav.js';
@@ -36,10 +36,10 @@ async function post(t: TestGateway, body: Record<string, unknown>) {
 }
 
 /** Temporary answer files the gateway left behind (removal follows the response's end closely, not at once). */
-async function leftoverFiles(): Promise<string[]> {
+async function leftoverFiles(tempDir: string): Promise<string[]> {
   let left: string[] = [];
   for (let attempt = 0; attempt < 100; attempt++) {
-    left = (await readdir(tmpdir())).filter((name) => name.startsWith('sg-tts-'));
+    left = (await readdir(tempDir)).filter((name) => name.startsWith('tts-'));
     if (left.length === 0) break;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -102,7 +102,7 @@ describe('POST /tts with long text, written chunk by chunk to a file', () => {
     const cached = await post(t, { text, response_format: 'wav' });
     assert.equal(cached.response.headers.get('x-cache'), 'hit');
     assert.ok(cached.bytes.equals(first.bytes), 'the cache holds the file that was sent');
-    assert.deepEqual(await leftoverFiles(), [], 'temporary files are removed once sent');
+    assert.deepEqual(await leftoverFiles(join(t.dir, 'tmp')), [], 'temporary files are removed once sent');
   });
 
   it('writes mp3 through ffmpeg into the file, with its exact length', async () => {

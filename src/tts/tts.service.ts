@@ -1,11 +1,10 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { type MeteredCall, type MeteredCallSpec, MeteringService } from '../accounts/metering.service.js';
 import { AppError } from '../common/app-error.js';
-import { ROOT_LOGGER } from '../common/injection-tokens.js';
+import { BOOT_OPTIONS, ROOT_LOGGER } from '../common/injection-tokens.js';
 import { RequestContextStore } from '../common/request-context.js';
 import type { GenerationConfig } from '../config/config.schema.js';
 import { ConfigService } from '../config/config.service.js';
@@ -31,6 +30,7 @@ import { inspectSsml, SsmlRefused, ssmlLimitViolation } from './ssml-inspector.j
 import { splitIntoChunks } from './text-chunker.js';
 import { sanitizeText } from './text-sanitizer.js';
 import { TtsCacheService } from './tts-cache.service.js';
+import type { GatewayRuntimeInfo } from '../gateway-runtime-info.js';
 import type { VoiceEntity } from './voice.entity.js';
 import { VoicesService } from './voices.service.js';
 
@@ -196,6 +196,7 @@ export class TtsService {
     private readonly transcoder: AudioTranscoder,
     @Inject(ROOT_LOGGER) private readonly logger: Logger,
     private readonly metering: MeteringService,
+    @Inject(BOOT_OPTIONS) private readonly runtime: GatewayRuntimeInfo,
   ) {}
 
   /**
@@ -473,7 +474,7 @@ export class TtsService {
     signal: AbortSignal,
     budget: AudioBudget,
   ): Promise<TtsFileResult> {
-    const directory = await mkdtemp(join(tmpdir(), 'sg-tts-'));
+    const directory = await mkdtemp(join(this.runtime.tempDir, 'tts-'));
     const path = join(directory, `audio.${plan.meta.format}`);
     let released = false;
     const release = async (): Promise<void> => {
