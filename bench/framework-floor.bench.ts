@@ -117,6 +117,34 @@ async function startNest(): Promise<Target> {
   };
 }
 
+/**
+ * The same one-controller app on Fastify, when `@nestjs/platform-fastify` is installed (it
+ * is not a dependency of the gateway: `npm install --no-save @nestjs/platform-fastify@12`
+ * adds it for a run). Loaded by a computed name so the build does not need it.
+ */
+async function startNestFastify(): Promise<Target | null> {
+  const moduleName = '@nestjs/platform-fastify';
+  let adapterModule: { FastifyAdapter: new () => object };
+  try {
+    adapterModule = (await import(moduleName)) as typeof adapterModule;
+  } catch {
+    return null;
+  }
+  const app: INestApplication = await NestFactory.create(
+    MinimalModule,
+    // The adapter's type comes from a package the build does not have.
+    new adapterModule.FastifyAdapter() as Parameters<typeof NestFactory.create>[1] & object,
+    { logger: false },
+  );
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  return {
+    name: 'NestJS + Fastify, one controller',
+    url: `http://127.0.0.1:${port}/health/live`,
+    close: () => app.close(),
+  };
+}
+
 /** Linux reports thread CPU times in clock ticks of 1/100 s (USER_HZ). */
 const TICK_MS = 10;
 
@@ -151,12 +179,21 @@ async function load(url: string, seconds: number): Promise<Tally> {
 export async function runFrameworkFloorBenchmark(): Promise<void> {
   const started = performance.now();
   const loadBefore = loadavg()[0] ?? 0;
-  const starters = [startBare, startExpress, startNest];
+  const starters: Array<() => Promise<Target | null>> = [startBare, startExpress, startNest];
+  const fastify = await startNestFastify();
+  if (fastify) {
+    await fastify.close();
+    starters.push(startNestFastify);
+  } else {
+    console.log('(@nestjs/platform-fastify is not installed: no Fastify row)');
+  }
   const tallies = new Map<number, Tally>();
   const names: string[] = [];
   // A B C C B A; each server is started for its segment and closed after it (2 CPU cores).
-  for (const index of [0, 1, 2, 2, 1, 0]) {
+  const forward = starters.map((_, index) => index);
+  for (const index of [...forward, ...forward.reverse()]) {
     const target = await starters[index]();
+    if (!target) throw new Error(`${index}: the server did not start`);
     try {
       names[index] = target.name;
       await load(target.url, WARMUP_S);
