@@ -18,7 +18,6 @@
  * falls about equally on every row; the load generator (autocannon) runs in a worker thread.
  */
 import 'reflect-metadata';
-import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
@@ -29,6 +28,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import autocannon from 'autocannon';
 import express from 'express';
+import { mainThreadCpuMs } from './process-tree.js';
 
 const DURATION_S = Number(process.env.BENCH_FLOOR_DURATION_S ?? 5);
 const WARMUP_S = Number(process.env.BENCH_FLOOR_WARMUP_S ?? 1);
@@ -143,19 +143,6 @@ async function startNestFastify(): Promise<Target | null> {
     url: `http://127.0.0.1:${port}/health/live`,
     close: () => app.close(),
   };
-}
-
-/** Linux reports thread CPU times in clock ticks of 1/100 s (USER_HZ). */
-const TICK_MS = 10;
-
-async function mainThreadCpuMs(): Promise<number> {
-  try {
-    const stat = await readFile(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 interface Tally {

@@ -24,7 +24,7 @@
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -35,6 +35,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import { createGateway, type Gateway } from '../src/gateway.js';
+import { mainThreadCpuMs } from './process-tree.js';
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
 const DURATION_S = Number(process.env.BENCH_HEALTH_DURATION_S ?? 5);
@@ -69,21 +70,6 @@ interface Row {
    */
   cpuUsPerRequest: number;
   failures: number;
-}
-
-/** Linux reports thread CPU times in clock ticks of 1/100 s (USER_HZ). */
-const TICK_MS = 10;
-
-/** CPU time (user + system) of the main thread so far, from /proc; NaN elsewhere. */
-async function mainThreadCpuMs(): Promise<number> {
-  try {
-    // The main thread's id is the process id. Fields after "(comm) ": state, …, utime (12th), stime (13th).
-    const stat = await readFile(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 async function loadSegment(url: string, seconds: number): Promise<Segment> {

@@ -10,9 +10,14 @@ const TICK_MS = 10;
 const PAGE_BYTES = 4096;
 
 /** The fields of /proc/<pid>/stat after "(comm) ", so index 0 is the state. */
-async function statFields(pid: number): Promise<string[] | undefined> {
+function statFields(pid: number): Promise<string[] | undefined> {
+  return statFieldsAt(`/proc/${pid}/stat`);
+}
+
+/** The fields of a /proc stat file after "(comm) ". */
+async function statFieldsAt(path: string): Promise<string[] | undefined> {
   try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const stat = await readFile(path, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined; // the process ended meanwhile
@@ -187,4 +192,14 @@ export async function endedChildrenCpuMs(): Promise<number> {
   const fields = await statFields(process.pid);
   // cutime and cstime are the 16th and 17th fields of stat, 14th and 15th after "(comm) ".
   return fields ? (Number(fields[13]) + Number(fields[14])) * TICK_MS : Number.NaN;
+}
+
+/**
+ * CPU time (user + system) of this process's main thread so far, in ms; NaN where /proc is
+ * missing. The main thread's id is the process id; worker threads (a load generator) are
+ * not counted.
+ */
+export async function mainThreadCpuMs(): Promise<number> {
+  const fields = await statFieldsAt(`/proc/self/task/${process.pid}/stat`);
+  return fields ? (Number(fields[11]) + Number(fields[12])) * TICK_MS : Number.NaN;
 }

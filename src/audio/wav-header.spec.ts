@@ -1,36 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { chunk, fmt, riff } from './testing/riff-builder.js';
 import { readWavHeader, wavSecondsAtLeast } from './wav-header.js';
 import { encodeWav, wavHeaderForStream } from './wav.js';
-
-/** A RIFF chunk: id, little-endian size, body, pad byte when the body is odd. */
-function chunk(id: string, body: Buffer, sizeField = body.length): Buffer {
-  const head = Buffer.alloc(8);
-  head.write(id, 0, 'ascii');
-  head.writeUInt32LE(sizeField, 4);
-  return Buffer.concat([head, body, body.length % 2 ? Buffer.alloc(1) : Buffer.alloc(0)]);
-}
-
-function fmt(code: number, channels: number, rate: number, bits: number, extensibleCode?: number): Buffer {
-  const body = Buffer.alloc(extensibleCode === undefined ? 16 : 40);
-  body.writeUInt16LE(code, 0);
-  body.writeUInt16LE(channels, 2);
-  body.writeUInt32LE(rate, 4);
-  body.writeUInt32LE((rate * channels * bits) / 8, 8);
-  body.writeUInt16LE((channels * bits) / 8, 12);
-  body.writeUInt16LE(bits, 14);
-  if (extensibleCode !== undefined) body.writeUInt16LE(extensibleCode, 24);
-  return chunk('fmt ', body);
-}
-
-function riff(...chunks: Buffer[]): Buffer {
-  const body = Buffer.concat(chunks);
-  const head = Buffer.alloc(12);
-  head.write('RIFF', 0, 'ascii');
-  head.writeUInt32LE(body.length + 4, 4);
-  head.write('WAVE', 8, 'ascii');
-  return Buffer.concat([head, body]);
-}
 
 describe('readWavHeader', () => {
   it('reads the canonical header, and asks for more bytes at every shorter prefix', () => {
@@ -47,14 +19,14 @@ describe('readWavHeader', () => {
 
   it('walks LIST chunks before the data and reads stereo and WAVE_FORMAT_EXTENSIBLE', () => {
     const list = chunk('LIST', Buffer.alloc(301, 7)); // odd size: padded
-    const stereo = riff(fmt(1, 2, 44_100, 16), list, chunk('data', Buffer.alloc(8), 0xffff_ffff));
+    const stereo = riff([fmt(1, 2, 44_100, 16), list, chunk('data', Buffer.alloc(8), 0xffff_ffff)]);
     assert.deepEqual(readWavHeader(stereo), {
       dataOffset: 12 + 24 + 8 + 302 + 8,
       declaredDataBytes: 0xffff_ffff,
       frameBytes: 4,
       sampleRate: 44_100,
     });
-    const extensible = riff(fmt(0xfffe, 1, 8000, 16, 1), chunk('data', Buffer.alloc(4)));
+    const extensible = riff([fmt(0xfffe, 1, 8000, 16, 1), chunk('data', Buffer.alloc(4))]);
     assert.equal((readWavHeader(extensible) as { sampleRate: number }).sampleRate, 8000);
   });
 
@@ -64,14 +36,14 @@ describe('readWavHeader', () => {
       null,
     );
     assert.equal(readWavHeader(Buffer.from('RIFX')), null);
-    assert.equal(readWavHeader(riff(fmt(3, 1, 16_000, 32), chunk('data', Buffer.alloc(4)))), null, 'float');
-    assert.equal(readWavHeader(riff(fmt(1, 1, 16_000, 8), chunk('data', Buffer.alloc(4)))), null, '8-bit');
+    assert.equal(readWavHeader(riff([fmt(3, 1, 16_000, 32), chunk('data', Buffer.alloc(4))])), null, 'float');
+    assert.equal(readWavHeader(riff([fmt(1, 1, 16_000, 8), chunk('data', Buffer.alloc(4))])), null, '8-bit');
     assert.equal(
-      readWavHeader(riff(chunk('data', Buffer.alloc(4)), fmt(1, 1, 16_000, 16))),
+      readWavHeader(riff([chunk('data', Buffer.alloc(4)), fmt(1, 1, 16_000, 16)])),
       null,
       'data first',
     );
-    assert.equal(readWavHeader(riff(chunk('fmt ', Buffer.alloc(8)), chunk('data', Buffer.alloc(4)))), null);
+    assert.equal(readWavHeader(riff([chunk('fmt ', Buffer.alloc(8)), chunk('data', Buffer.alloc(4))])), null);
   });
 
   it('reads the header of a streamed WAV (sizes unknown)', () => {
