@@ -26,6 +26,8 @@ import { listeningUrls } from './listening-urls.js';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
 import { GatewayPinoLogger } from './observability/gateway-pino-logger.js';
 import { createRequestLogger } from './observability/request-logger.js';
+import { livenessFastPath } from './observability/liveness-fast-path.js';
+import { RequestObserver } from './observability/request-observer.js';
 import { GatewayMetrics } from './observability/metrics/gateway-metrics.js';
 import { MetricsPortServer } from './observability/metrics/metrics-port.server.js';
 
@@ -156,6 +158,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     jsonBodyMiddleware(settings.server.maxJsonBodyKb),
     inputGuardMiddleware(() => config.current.server.maxJsonDepth),
   );
+  // Last middleware: liveness probes are answered here, before Nest's router.
+  app.use(livenessFastPath(app.get(RequestObserver)));
   // Built on the first request for it, not at start: the document is a few MB of objects
   // an operator may never ask for.
   SwaggerModule.setup('docs', app, () =>
