@@ -55,12 +55,16 @@ describe('EspeakTtsEngine start_workers', () => {
     }
   });
 
-  it('lazy without a usable cache file starts a worker to list voices', async () => {
+  it('lazy without a usable cache file lists voices with a worker, caches them and stops it', async () => {
     const cache = new EspeakVoiceCache(outputs);
     await writeFile(cache.file as string, 'not json');
     const lazy = engine({ start_workers: 'lazy', warmup_texts: 0 });
     try {
       assert.ok((await lazy.listVoices()).some((voice) => voice.id === 'en-us'));
+      assert.equal(lazy.runningWorkers, 0, 'the listing worker stops');
+      while (((await cache.read()) ?? []).length === 0)
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      await lazy.synthesize({ text: 'Hello.', voiceId: 'en-us' }, never);
       assert.equal(lazy.runningWorkers, 1);
     } finally {
       await lazy.dispose();

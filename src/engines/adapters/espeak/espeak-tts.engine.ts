@@ -74,6 +74,8 @@ export class EspeakTtsEngine implements TtsEngine {
   private readonly poolStarted: Promise<void>;
   private markPoolStarted!: () => void;
   private readonly voiceCache: EspeakVoiceCache;
+  /** A synthesis asked for the pool: from then on it stays (lazy only stops a listing pool). */
+  private poolWanted = false;
   private readonly native?: EspeakNativeCli;
   private disposed = false;
   /** Both backends' measured cost (`auto` with the program found), once measured. */
@@ -136,6 +138,8 @@ export class EspeakTtsEngine implements TtsEngine {
     const catalog = await this.catalog(signal);
     /** The WASM pool, started on first need (start_workers: lazy). */
     const wasm = async (): Promise<EspeakWasmPool> => {
+      this.poolWanted = true;
+      this.markPoolStarted();
       await this.untilAborted(this.startPool(), signal);
       return this.pool as EspeakWasmPool;
     };
@@ -279,11 +283,26 @@ export class EspeakTtsEngine implements TtsEngine {
       this.catalogLoad = fromCache
         ? this.voiceCache
             .read()
-            .then((voices) => (voices ? new EspeakVoiceCatalog(voices) : this.startPool()))
+            .then((voices) => (voices ? new EspeakVoiceCatalog(voices) : this.listThenStop()))
         : this.startPool();
       this.catalogLoad.catch(() => undefined); // observed by health() and every caller
     }
     return this.untilAborted(this.catalogLoad, signal);
+  }
+
+  /**
+   * lazy without the cache file: a worker lists the voices (and caches them), then stops
+   * unless a synthesis wants the pool meanwhile, so even a first start idles without one.
+   */
+  private async listThenStop(): Promise<EspeakVoiceCatalog> {
+    const catalog = await this.startPool();
+    if (!this.poolWanted && !this.disposed) {
+      const pool = this.pool;
+      this.pool = undefined;
+      this.poolLoad = undefined;
+      void pool?.close();
+    }
+    return catalog;
   }
 
   /** `load`, or an abort error as soon as `signal` aborts. */
@@ -310,7 +329,6 @@ export class EspeakTtsEngine implements TtsEngine {
       createWorker: this.dependencies.createWorker,
     });
     this.pool = pool;
-    this.markPoolStarted();
     this.poolLoad = pool.ready
       .then((info) => {
         if (info.sampleRate !== ESPEAK_SAMPLE_RATE) throw new Error(`it reports ${info.sampleRate} Hz audio`);
