@@ -4,6 +4,8 @@ import { numberOption, optionalText, type RawOptions, rejectUnknownKeys } from '
 
 export const ESPEAK_BACKENDS = ['auto', 'wasm', 'native'] as const;
 export type EspeakBackend = (typeof ESPEAK_BACKENDS)[number];
+export const ESPEAK_START_WORKERS = ['lazy', 'eager'] as const;
+export type EspeakStartWorkers = (typeof ESPEAK_START_WORKERS)[number];
 
 /** The `options:` of an `type: espeak` entry in config.yaml, validated, with defaults applied. */
 export interface EspeakOptions {
@@ -17,10 +19,20 @@ export interface EspeakOptions {
   backend: EspeakBackend;
   /**
    * Most WASM worker threads; each holds its own ~25 MB espeak instance. Default: the
-   * machine's cores (os.availableParallelism()). One starts with the engine (the voice list
-   * comes from it); the others start when requests queue, so an idle gateway holds one.
+   * machine's cores (os.availableParallelism()). The first starts as `start_workers` says;
+   * the others start when requests queue, and stop again after `worker_idle_seconds`.
    */
   workers: number;
+  /**
+   * When the first WASM worker (~75 MB of the process) starts. `lazy` (default): on the
+   * first request that needs it; the voice list is read from a file written the first time
+   * a worker listed voices (outputs/.espeak/voices-<package version>.json), so an idle
+   * gateway holds no worker. Without that file (first start, new espeak-ng-emscripten
+   * version) listing voices starts one. The warm-up then runs after that first request.
+   * `eager`: with the engine, warmed up at once, as before (first requests are not slower;
+   * costs the memory while idle).
+   */
+  startWorkers: EspeakStartWorkers;
   /** Seconds a worker beyond the first may stay idle before it is stopped (0: never). */
   workerIdleSeconds: number;
   /** Syntheses each worker runs while idle after start, so the first requests are not slow. */
@@ -45,6 +57,7 @@ export const ESPEAK_DEFAULT_OPTIONS: Readonly<EspeakOptions> = {
   backend: 'auto',
   workers: defaultParallelism(),
   workerIdleSeconds: 300,
+  startWorkers: 'lazy',
   warmupTexts: 30,
   nativeBinary: 'espeak-ng',
   maxConcurrentNative: defaultParallelism(),
@@ -56,6 +69,7 @@ const KEYS = [
   'backend',
   'workers',
   'worker_idle_seconds',
+  'start_workers',
   'warmup_texts',
   'native_binary',
   'max_concurrent_native',
@@ -76,10 +90,18 @@ export function parseEspeakOptions(raw: RawOptions): EspeakOptions {
     throw new EngineOptionsError(`options.backend must be one of ${ESPEAK_BACKENDS.join(', ')}`);
   }
   const d = ESPEAK_DEFAULT_OPTIONS;
+  const startWorkers = raw.start_workers ?? d.startWorkers;
+  if (
+    typeof startWorkers !== 'string' ||
+    !(ESPEAK_START_WORKERS as readonly string[]).includes(startWorkers)
+  ) {
+    throw new EngineOptionsError(`options.start_workers must be one of ${ESPEAK_START_WORKERS.join(', ')}`);
+  }
   return {
     backend: backend as EspeakBackend,
     workers: integer(raw, 'workers', 1, MAX_WORKERS, d.workers),
     workerIdleSeconds: integer(raw, 'worker_idle_seconds', 0, 86_400, d.workerIdleSeconds),
+    startWorkers: startWorkers as EspeakStartWorkers,
     warmupTexts: integer(raw, 'warmup_texts', 0, 1000, d.warmupTexts),
     nativeBinary: optionalText(raw, 'native_binary') ?? d.nativeBinary,
     maxConcurrentNative: integer(raw, 'max_concurrent_native', 1, MAX_WORKERS, d.maxConcurrentNative),

@@ -14,6 +14,7 @@ import { EspeakNativeCli } from './espeak-native.cli.js';
 import type { EspeakOptions } from './espeak-options.js';
 import { ESPEAK_SAMPLE_RATE, escapeXml, espeakPitch, espeakRate, isBlank } from './espeak-params.js';
 import { type CatalogVoice, EspeakVoiceCatalog } from './espeak-voice-catalog.js';
+import { EspeakVoiceCache } from './espeak-voice-cache.js';
 import { EspeakWasmPool, type WasmPoolOptions, WasmPoolError } from './espeak-wasm.pool.js';
 import { WARMUP_TEXTS } from './espeak-warmup.js';
 import { alignWords, markWords } from './word-marks.js';
@@ -54,9 +55,10 @@ export interface EspeakEngineDependencies {
  * where the two cross depends on the machine, hence the measurement.
  *
  * Voice ids come from the WASM data set for every backend (see EspeakVoiceCatalog), so a
- * voice id means the same voice whichever backend serves it. The pool starts with the
- * engine for `wasm`, and on first need otherwise (listVoices, health, word timings: in
- * practice when the gateway seeds its voices at boot).
+ * voice id means the same voice whichever backend serves it. With `start_workers: eager`
+ * the pool starts with the engine (`wasm`, or `auto` without the program). With `lazy`
+ * (default) it starts on the first synthesis that needs it; the voice list comes from
+ * EspeakVoiceCache, and only when that file is missing does listing voices start the pool.
  */
 /** Shortest input `backend: auto` gives to the native program until both are measured. */
 const AUTO_NATIVE_MIN_CHARS = 300;
@@ -64,7 +66,16 @@ const AUTO_NATIVE_MIN_CHARS = 300;
 export class EspeakTtsEngine implements TtsEngine {
   readonly type = 'espeak';
   private pool?: EspeakWasmPool;
+  /** The voice list: from the cache file or from the pool. */
   private catalogLoad?: Promise<EspeakVoiceCatalog>;
+  /** The pool's first worker listing voices; set once the pool is started. */
+  private poolLoad?: Promise<EspeakVoiceCatalog>;
+  /** Resolves when the pool is first started (the background measurement waits for it). */
+  private readonly poolStarted: Promise<void>;
+  private markPoolStarted!: () => void;
+  private readonly voiceCache: EspeakVoiceCache;
+  /** A synthesis asked for the pool: from then on it stays (lazy only stops a listing pool). */
+  private poolWanted = false;
   private readonly native?: EspeakNativeCli;
   private disposed = false;
   /** Both backends' measured cost (`auto` with the program found), once measured. */
@@ -78,8 +89,11 @@ export class EspeakTtsEngine implements TtsEngine {
     private readonly context: EngineContext,
     private readonly dependencies: EspeakEngineDependencies = {},
   ) {
+    this.poolStarted = new Promise((resolve) => (this.markPoolStarted = resolve));
+    this.voiceCache = new EspeakVoiceCache(context.folders.outputs);
+    const eager = options.startWorkers === 'eager';
     if (options.backend === 'wasm') {
-      void this.startPool();
+      if (eager) void this.startPool();
       return;
     }
     this.native = new EspeakNativeCli(id, options.nativeBinary, options.maxConcurrentNative);
@@ -93,7 +107,7 @@ export class EspeakTtsEngine implements TtsEngine {
       } else {
         context.logger.warn({ reason: probe.reason }, `espeak: ${options.nativeBinary} not usable`);
         // auto falls back to WASM for everything: start it now rather than on the first request.
-        if (options.backend === 'auto' && !this.disposed) void this.startPool();
+        if (options.backend === 'auto' && eager && !this.disposed) void this.startPool();
       }
     });
   }
@@ -122,8 +136,13 @@ export class EspeakTtsEngine implements TtsEngine {
       }
     }
     const catalog = await this.catalog(signal);
-    // Set once the catalog has loaded: the voice list comes from the pool.
-    const pool = this.pool as EspeakWasmPool;
+    /** The WASM pool, started on first need (start_workers: lazy). */
+    const wasm = async (): Promise<EspeakWasmPool> => {
+      this.poolWanted = true;
+      this.markPoolStarted();
+      await this.untilAborted(this.startPool(), signal);
+      return this.pool as EspeakWasmPool;
+    };
     const voiceId = request.voiceId || this.options.defaultVoice;
     const voice = catalog.resolve(voiceId);
     if (!voice) throw new EngineError('voice_not_found', `espeak has no voice '${voiceId}'.`, this.id);
@@ -139,6 +158,7 @@ export class EspeakTtsEngine implements TtsEngine {
     if (request.wordTimestamps) {
       const marked = markWords(request.text, ssml, escapeXml);
       const job = { ...settings, input: marked.input, collectEvents: true };
+      const pool = await wasm();
       const result = await this.run(() => pool.synthesize(job, signal));
       const duration = result.samples.length / ESPEAK_SAMPLE_RATE;
       return {
@@ -152,7 +172,11 @@ export class EspeakTtsEngine implements TtsEngine {
     const started = performance.now();
     const samples = native
       ? await this.run(() => native.synthesize({ ...settings, input }, signal))
-      : (await this.run(() => pool.synthesize({ ...settings, input, collectEvents: false }, signal))).samples;
+      : (
+          await this.run(async () =>
+            (await wasm()).synthesize({ ...settings, input, collectEvents: false }, signal),
+          )
+        ).samples;
     const backend: EspeakBackendName = native ? 'native' : 'wasm';
     this.router?.record(backend, input.length, performance.now() - started);
     return { samples, sampleRate: ESPEAK_SAMPLE_RATE };
@@ -193,6 +217,11 @@ export class EspeakTtsEngine implements TtsEngine {
     await this.pool?.close();
   }
 
+  /** WASM workers running or starting now (0 until the pool starts; see start_workers). */
+  get runningWorkers(): number {
+    return this.pool?.workers ?? 0;
+  }
+
   /** Which backend is faster is measured, in the background, once the pool is warm. */
   get measuredTimings(): BackendTimings | undefined {
     return this.timings;
@@ -208,6 +237,8 @@ export class EspeakTtsEngine implements TtsEngine {
       const measure =
         this.dependencies.measureBackends ??
         (async () => {
+          // lazy: measure once a request has started the pool, not at boot.
+          if (this.options.startWorkers === 'lazy') await this.poolStarted;
           const catalog = await this.startPool();
           await this.pool?.warm;
           const native = this.native as EspeakNativeCli;
@@ -242,9 +273,40 @@ export class EspeakTtsEngine implements TtsEngine {
     }
   }
 
-  /** The voice list; starts the WASM pool if needed, because it is read from the WASM data set. */
+  /**
+   * The voice list, from the WASM data set: the cache file when lazy and present, else the
+   * pool (started if needed). An injected test worker is another module: the pool then.
+   */
   private catalog(signal?: AbortSignal): Promise<EspeakVoiceCatalog> {
-    const load = this.startPool();
+    if (!this.catalogLoad) {
+      const fromCache = this.options.startWorkers === 'lazy' && !this.dependencies.createWorker;
+      this.catalogLoad = fromCache
+        ? this.voiceCache
+            .read()
+            .then((voices) => (voices ? new EspeakVoiceCatalog(voices) : this.listThenStop()))
+        : this.startPool();
+      this.catalogLoad.catch(() => undefined); // observed by health() and every caller
+    }
+    return this.untilAborted(this.catalogLoad, signal);
+  }
+
+  /**
+   * lazy without the cache file: a worker lists the voices (and caches them), then stops
+   * unless a synthesis wants the pool meanwhile, so even a first start idles without one.
+   */
+  private async listThenStop(): Promise<EspeakVoiceCatalog> {
+    const catalog = await this.startPool();
+    if (!this.poolWanted && !this.disposed) {
+      const pool = this.pool;
+      this.pool = undefined;
+      this.poolLoad = undefined;
+      void pool?.close();
+    }
+    return catalog;
+  }
+
+  /** `load`, or an abort error as soon as `signal` aborts. */
+  private untilAborted<T>(load: Promise<T>, signal?: AbortSignal): Promise<T> {
     if (!signal) return load;
     if (signal.aborted) return Promise.reject(abortedError(this.id));
     // Waiting for the first worker (about half a second) must not outlast the caller.
@@ -256,7 +318,7 @@ export class EspeakTtsEngine implements TtsEngine {
   }
 
   private startPool(): Promise<EspeakVoiceCatalog> {
-    if (this.catalogLoad) return this.catalogLoad;
+    if (this.poolLoad) return this.poolLoad;
     if (this.disposed) {
       return Promise.reject(new EngineError('unavailable', 'The espeak engine was disposed.', this.id));
     }
@@ -267,13 +329,21 @@ export class EspeakTtsEngine implements TtsEngine {
       createWorker: this.dependencies.createWorker,
     });
     this.pool = pool;
-    this.catalogLoad = pool.ready
+    this.poolLoad = pool.ready
       .then((info) => {
         if (info.sampleRate !== ESPEAK_SAMPLE_RATE) throw new Error(`it reports ${info.sampleRate} Hz audio`);
         const catalog = new EspeakVoiceCatalog(info.voices);
         const { workers, warmupTexts } = this.options;
         this.context.logger.info({ voices: catalog.size, workers }, 'espeak WASM pool ready');
         if (warmupTexts > 0) pool.warmUp(warmupTexts, (i) => this.warmupJob(catalog, i));
+        if (!this.dependencies.createWorker) {
+          this.voiceCache.write(info.voices).catch((error: unknown) => {
+            this.context.logger.warn(
+              { err: error, file: this.voiceCache.file },
+              'espeak: cannot cache the voice list',
+            );
+          });
+        }
         return catalog;
       })
       .catch((error: unknown) => {
@@ -281,8 +351,8 @@ export class EspeakTtsEngine implements TtsEngine {
         const reason = `the espeak-ng WASM module cannot load: ${message}`;
         throw new EngineError('unavailable', reason, this.id, { cause: error });
       });
-    this.catalogLoad.catch(() => undefined); // observed by health() and every caller
-    return this.catalogLoad;
+    this.poolLoad.catch(() => undefined); // observed by health() and every caller
+    return this.poolLoad;
   }
 
   private warmupJob(catalog: EspeakVoiceCatalog, index: number) {
